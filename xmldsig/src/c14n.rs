@@ -1,0 +1,360 @@
+//! Exclusive XML Canonicalization 1.0 without comments (<https://www.w3.org/TR/xml-exc-c14n/>)
+//! of an element subtree, with the InclusiveNamespaces PrefixList and an optional excluded
+//! element (the enveloped-signature transform).
+//!
+//! It works on the same roxmltree tree that verification and reading use. roxmltree resolves
+//! names to namespace URIs; the prefixes that were written are recovered from the input text
+//! through the byte positions the tree keeps, so output names are exactly the input's.
+//!
+//! What the rules come down to, per output element:
+//! - a namespace declaration is rendered when its prefix is *visibly utilized* (the element's own
+//!   prefix, or an attribute's) or named in the PrefixList, and the nearest output ancestor did
+//!   not already render the same prefix with the same URI; the default namespace counts as
+//!   prefix "" and an empty default is rendered as `xmlns=""` only to undo a rendered one;
+//! - declarations are sorted by prefix, attributes by (namespace URI, local name);
+//! - `xml:` attributes are not inherited (unlike inclusive c14n);
+//! - comments are dropped; text and attribute values are escaped as §2.3 of C14N 1.0 says.
+
+use crate::tree::{Edge, traverse};
+use roxmltree::{Node, NodeType};
+
+/// The prefix that `element` was written with ("" when none), read from the input text.
+pub(crate) fn element_prefix<'input>(element: Node<'_, 'input>) -> &'input str {
+    let text = element.document().input_text();
+    let start = element.range().start + 1; // skip '<'
+    let qname_end = text[start..]
+        .find(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/')
+        .map_or(text.len(), |i| start + i);
+    let qname = &text[start..qname_end];
+    qname.split_once(':').map_or("", |(prefix, _)| prefix)
+}
+
+fn attribute_qname<'input>(
+    element: Node<'_, 'input>,
+    attr: &roxmltree::Attribute<'_, 'input>,
+) -> &'input str {
+    &element.document().input_text()[attr.range_qname()]
+}
+
+fn attribute_prefix<'input>(
+    element: Node<'_, 'input>,
+    attr: &roxmltree::Attribute<'_, 'input>,
+) -> &'input str {
+    attribute_qname(element, attr)
+        .split_once(':')
+        .map_or("", |(prefix, _)| prefix)
+}
+
+/// The binding of `prefix` in scope at `element`, as (prefix, URI) borrowed from the tree; the
+/// default namespace is prefix "" and, when absent, URI "".
+fn in_scope<'a>(element: Node<'a, '_>, prefix: &str) -> Option<(&'a str, &'a str)> {
+    if prefix.is_empty() {
+        return Some(("", element.default_namespace().unwrap_or("")));
+    }
+    element
+        .namespaces()
+        .find_map(|ns| Some((ns.name().filter(|n| *n == prefix)?, ns.uri())))
+}
+
+/// Parses an InclusiveNamespaces PrefixList: whitespace-separated, `#default` meaning "".
+pub fn parse_prefix_list(list: &str) -> Vec<&str> {
+    list.split_ascii_whitespace()
+        .map(|p| if p == "#default" { "" } else { p })
+        .collect()
+}
+
+/// Appends the exclusive canonical form of the subtree rooted at `apex` to `out`, leaving out
+/// `excluded` (and everything under it) when given.
+pub fn canonicalize(
+    apex: Node,
+    inclusive_prefixes: &[&str],
+    excluded: Option<Node>,
+    out: &mut Vec<u8>,
+) {
+    // (prefix, uri) pairs rendered by open output ancestors, with how many each element pushed.
+    let mut rendered: Vec<(&str, &str)> = Vec::new();
+    let mut pushed: Vec<usize> = Vec::new();
+    let mut skipping: Option<Node> = None;
+
+    for edge in traverse(apex) {
+        match edge {
+            Edge::Open(node) => {
+                if skipping.is_some() {
+                    continue;
+                }
+                if excluded == Some(node) {
+                    skipping = Some(node);
+                    continue;
+                }
+                match node.node_type() {
+                    NodeType::Element => {
+                        pushed.push(open_element(node, inclusive_prefixes, &mut rendered, out));
+                    }
+                    NodeType::Text => escape_text(node.text().unwrap_or(""), out),
+                    NodeType::PI => {
+                        if let Some(pi) = node.pi() {
+                            write_pi(pi, out);
+                        }
+                    }
+                    NodeType::Comment | NodeType::Root => {}
+                }
+            }
+            Edge::Close(node) => {
+                if let Some(skipped) = skipping {
+                    if skipped == node {
+                        skipping = None;
+                    }
+                    continue;
+                }
+                if node.is_element() {
+                    out.extend_from_slice(b"</");
+                    write_element_qname(node, out);
+                    out.push(b'>');
+                    let count = pushed.pop().unwrap_or(0);
+                    rendered.truncate(rendered.len() - count);
+                }
+            }
+        }
+    }
+}
+
+/// The canonical form of a whole document: the root element plus top-level processing
+/// instructions, separated by line feeds as C14N 1.0 §2.3 says (comments are dropped).
+pub fn canonicalize_document(doc: &roxmltree::Document, out: &mut Vec<u8>) {
+    let root_element = doc.root_element();
+    let mut after_root = false;
+    for child in doc.root().children() {
+        if child == root_element {
+            canonicalize(child, &[], None, out);
+            after_root = true;
+        } else if let Some(pi) = child.pi() {
+            if after_root {
+                out.push(b'\n');
+            }
+            write_pi(pi, out);
+            if !after_root {
+                out.push(b'\n');
+            }
+        }
+    }
+}
+
+fn write_pi(pi: roxmltree::PI, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"<?");
+    out.extend_from_slice(pi.target.as_bytes());
+    if let Some(value) = pi.value.filter(|v| !v.is_empty()) {
+        out.push(b' ');
+        // A PI's content is output as is, except that CR is escaped (C14N 1.0 §2.3).
+        for b in value.bytes() {
+            if b == b'\r' {
+                out.extend_from_slice(b"&#xD;");
+            } else {
+                out.push(b);
+            }
+        }
+    }
+    out.extend_from_slice(b"?>");
+}
+
+fn write_element_qname(node: Node, out: &mut Vec<u8>) {
+    let prefix = element_prefix(node);
+    if !prefix.is_empty() {
+        out.extend_from_slice(prefix.as_bytes());
+        out.push(b':');
+    }
+    out.extend_from_slice(node.tag_name().name().as_bytes());
+}
+
+/// Writes the start tag and returns how many namespace renderings it pushed.
+fn open_element<'a>(
+    node: Node<'a, '_>,
+    inclusive_prefixes: &[&str],
+    rendered: &mut Vec<(&'a str, &'a str)>,
+    out: &mut Vec<u8>,
+) -> usize {
+    let own_prefix = element_prefix(node);
+    let mut utilized: Vec<&str> = Vec::with_capacity(4);
+    utilized.push(own_prefix);
+    for attr in node.attributes() {
+        let p = attribute_prefix(node, &attr);
+        if !p.is_empty() {
+            utilized.push(p);
+        }
+    }
+    utilized.extend_from_slice(inclusive_prefixes);
+    utilized.sort_unstable();
+    utilized.dedup();
+
+    let mut declarations: Vec<(&str, &str)> = Vec::with_capacity(utilized.len());
+    for prefix in utilized {
+        if prefix == "xml" {
+            continue;
+        }
+        let Some((prefix, uri)) = in_scope(node, prefix) else {
+            // A PrefixList entry that is not in scope here renders nothing.
+            continue;
+        };
+        let previous = rendered
+            .iter()
+            .rev()
+            .find(|(p, _)| *p == prefix)
+            .map(|(_, u)| *u);
+        let already = match previous {
+            Some(prev) => prev == uri,
+            // Nothing rendered yet for the default namespace means "no default".
+            None => prefix.is_empty() && uri.is_empty(),
+        };
+        if !already {
+            declarations.push((prefix, uri));
+        }
+    }
+    // `utilized` was sorted, so declarations are already in prefix order, default first.
+
+    out.push(b'<');
+    write_element_qname(node, out);
+    for (prefix, uri) in &declarations {
+        if prefix.is_empty() {
+            out.extend_from_slice(b" xmlns=\"");
+        } else {
+            out.extend_from_slice(b" xmlns:");
+            out.extend_from_slice(prefix.as_bytes());
+            out.extend_from_slice(b"=\"");
+        }
+        escape_attribute(uri, out);
+        out.push(b'"');
+    }
+
+    let mut attributes: Vec<_> = node.attributes().collect();
+    attributes.sort_by(|a, b| {
+        (a.namespace().unwrap_or(""), a.name()).cmp(&(b.namespace().unwrap_or(""), b.name()))
+    });
+    for attr in &attributes {
+        out.push(b' ');
+        out.extend_from_slice(attribute_qname(node, attr).as_bytes());
+        out.extend_from_slice(b"=\"");
+        escape_attribute(attr.value(), out);
+        out.push(b'"');
+    }
+    out.push(b'>');
+
+    let count = declarations.len();
+    rendered.extend(declarations);
+    count
+}
+
+fn escape_text(text: &str, out: &mut Vec<u8>) {
+    for b in text.bytes() {
+        match b {
+            b'&' => out.extend_from_slice(b"&amp;"),
+            b'<' => out.extend_from_slice(b"&lt;"),
+            b'>' => out.extend_from_slice(b"&gt;"),
+            b'\r' => out.extend_from_slice(b"&#xD;"),
+            _ => out.push(b),
+        }
+    }
+}
+
+fn escape_attribute(value: &str, out: &mut Vec<u8>) {
+    for b in value.bytes() {
+        match b {
+            b'&' => out.extend_from_slice(b"&amp;"),
+            b'<' => out.extend_from_slice(b"&lt;"),
+            b'"' => out.extend_from_slice(b"&quot;"),
+            b'\t' => out.extend_from_slice(b"&#x9;"),
+            b'\n' => out.extend_from_slice(b"&#xA;"),
+            b'\r' => out.extend_from_slice(b"&#xD;"),
+            _ => out.push(b),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c14n_of(xml: &str, id: Option<&str>, prefixes: &[&str]) -> String {
+        let doc = roxmltree::Document::parse(xml).expect("test XML parses");
+        let apex = match id {
+            Some(id) => doc
+                .descendants()
+                .find(|n| n.attribute("ID") == Some(id))
+                .expect("test element exists"),
+            None => doc.root_element(),
+        };
+        let mut out = Vec::new();
+        canonicalize(apex, prefixes, None, &mut out);
+        String::from_utf8(out).expect("canonical form is UTF-8")
+    }
+
+    #[test]
+    fn subtree_renders_only_visibly_utilized_ancestor_namespaces() {
+        let xml = r#"<samlp:Response xmlns:samlp="urn:p" xmlns:saml="urn:a" xmlns:unused="urn:u"><saml:Assertion ID="a" Version="2.0"><saml:Issuer>x</saml:Issuer></saml:Assertion></samlp:Response>"#;
+        assert_eq!(
+            c14n_of(xml, Some("a"), &[]),
+            r#"<saml:Assertion xmlns:saml="urn:a" ID="a" Version="2.0"><saml:Issuer>x</saml:Issuer></saml:Assertion>"#
+        );
+    }
+
+    #[test]
+    fn prefix_list_renders_named_namespaces_even_when_unused() {
+        let xml = r#"<r xmlns:xs="urn:xs" xmlns:saml="urn:a"><saml:A ID="a"><v/></saml:A></r>"#;
+        assert_eq!(
+            c14n_of(xml, Some("a"), &["xs"]),
+            r#"<saml:A xmlns:saml="urn:a" xmlns:xs="urn:xs" ID="a"><v></v></saml:A>"#
+        );
+    }
+
+    #[test]
+    fn default_namespace_is_undone_with_empty_declaration_only_when_rendered() {
+        let xml = r#"<a xmlns="urn:d"><b xmlns=""><c/></b></a>"#;
+        assert_eq!(
+            c14n_of(xml, None, &[]),
+            r#"<a xmlns="urn:d"><b xmlns=""><c></c></b></a>"#
+        );
+        let xml = r#"<a><b xmlns=""/></a>"#;
+        assert_eq!(c14n_of(xml, None, &[]), r#"<a><b></b></a>"#);
+    }
+
+    #[test]
+    fn attributes_sort_by_namespace_uri_then_local_name() {
+        let xml = r#"<e xmlns:z="urn:a" xmlns:a="urn:b" b="1" a:x="2" z:y="3" a="4"/>"#;
+        assert_eq!(
+            c14n_of(xml, None, &[]),
+            r#"<e xmlns:a="urn:b" xmlns:z="urn:a" a="4" b="1" z:y="3" a:x="2"></e>"#
+        );
+    }
+
+    #[test]
+    fn escapes_text_and_attributes_and_drops_comments() {
+        let xml = "<e a=\"&lt;&amp;&quot;&#9;&#10;&#13;>\">&lt;&amp;&gt;&#13;\"<!-- gone --></e>";
+        assert_eq!(
+            c14n_of(xml, None, &[]),
+            "<e a=\"&lt;&amp;&quot;&#x9;&#xA;&#xD;>\">&lt;&amp;&gt;&#xD;\"</e>"
+        );
+    }
+
+    #[test]
+    fn excluded_element_is_left_out_with_its_subtree() {
+        let xml = r#"<r ID="r"><a/><ds:Signature xmlns:ds="urn:ds"><x/></ds:Signature><b/></r>"#;
+        let doc = roxmltree::Document::parse(xml).expect("parses");
+        let sig = doc
+            .descendants()
+            .find(|n| n.tag_name().name() == "Signature")
+            .expect("sig");
+        let mut out = Vec::new();
+        canonicalize(doc.root_element(), &[], Some(sig), &mut out);
+        assert_eq!(
+            String::from_utf8(out).expect("utf8"),
+            r#"<r ID="r"><a></a><b></b></r>"#
+        );
+    }
+
+    #[test]
+    fn redeclaration_with_same_uri_is_not_repeated_but_a_new_uri_is() {
+        let xml = r#"<p:a xmlns:p="urn:1"><p:b xmlns:p="urn:1"><p:c xmlns:p="urn:2"/></p:b></p:a>"#;
+        assert_eq!(
+            c14n_of(xml, None, &[]),
+            r#"<p:a xmlns:p="urn:1"><p:b><p:c xmlns:p="urn:2"></p:c></p:b></p:a>"#
+        );
+    }
+}
