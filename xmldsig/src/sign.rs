@@ -33,8 +33,8 @@ impl Default for SignOptions {
     }
 }
 
-/// The element whose `ID` attribute is `id`, required to be unique in the document.
-pub(crate) fn element_by_id<'a, 'input>(
+/// The element whose SAML `ID` attribute is `id`; an error when none has it or several do.
+pub fn element_by_id<'a, 'input>(
     doc: &'a roxmltree::Document<'input>,
     id: &str,
 ) -> Result<roxmltree::Node<'a, 'input>, Error> {
