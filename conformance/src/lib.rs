@@ -1,1 +1,5 @@
-//! placeholder
+//! The ssolab scenario catalogue and runner: every SAML and SCIM scenario against the in-process
+//! `sp`, or against a partner's SP, SCIM server or captured IdP response, with text, JSON, JUnit
+//! and HTML reports.
+//!
+//! Not built yet: this crate holds no code until its own issue.
