@@ -18,8 +18,11 @@ fn read(name: &str) -> Vec<u8> {
 
 /// A fixture key with its certificate: `key("idp-rsa-current")`.
 pub fn key(stem: &str) -> PrivateKey {
-    PrivateKey::from_pem(&read(&format!("{stem}.key")), Some(&read(&format!("{stem}.crt"))))
-        .expect("fixture key and certificate match")
+    PrivateKey::from_pem(
+        &read(&format!("{stem}.key")),
+        Some(&read(&format!("{stem}.crt"))),
+    )
+    .expect("fixture key and certificate match")
 }
 
 pub fn cert(stem: &str) -> Certificate {
