@@ -20,6 +20,9 @@ use roxmltree::{Node, NodeType};
 
 /// The prefix that `element` was written with ("" when none), read from the input text.
 pub(crate) fn element_prefix<'input>(element: Node<'_, 'input>) -> &'input str {
+    if !element.is_element() {
+        return "";
+    }
     let text = element.document().input_text();
     let start = element.range().start + 1; // skip '<'
     let qname_end = text[start..]

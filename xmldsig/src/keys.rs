@@ -18,6 +18,13 @@ fn key_kind(id: Id, what: &'static str) -> Result<KeyKind, Error> {
     }
 }
 
+/// Bytes of one ECDSA signature component (r or s) on this key's curve.
+fn curve_bytes<T: openssl::pkey::HasParams>(ec: &openssl::ec::EcKeyRef<T>) -> usize {
+    usize::try_from(ec.group().degree())
+        .unwrap_or(0)
+        .div_ceil(8)
+}
+
 /// A trusted X.509 certificate with its public key extracted.
 #[derive(Clone)]
 pub struct Certificate {
@@ -101,7 +108,10 @@ impl Certificate {
                 Ok(verifier.verify(signature).unwrap_or(false))
             }
             KeyKind::Ec => {
-                if signature.is_empty() || signature.len() % 2 != 0 {
+                let ec = self.key.ec_key()?;
+                // XML-DSig 1.1 §6.4.3: r and s each take exactly the curve's byte size, so a
+                // signature has one encoding only.
+                if signature.len() != 2 * curve_bytes(&ec) {
                     return Ok(false);
                 }
                 let (r, s) = signature.split_at(signature.len() / 2);
@@ -110,7 +120,6 @@ impl Certificate {
                     openssl::bn::BigNum::from_slice(s)?,
                 )?;
                 let digest = openssl::hash::hash(md, data)?;
-                let ec = self.key.ec_key()?;
                 Ok(sig.verify(&digest, &ec).unwrap_or(false))
             }
         }

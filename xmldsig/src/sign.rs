@@ -74,6 +74,25 @@ pub(crate) fn start_tag_end(text: &str, element: roxmltree::Node) -> (usize, boo
     (element.range().end, false)
 }
 
+const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
+/// Prefixes used inside `xsi:type` values under `element` (`xs:string`). Exclusive c14n only
+/// renders bindings that names use, not values, so without the PrefixList the binding of `xs`
+/// would be left unsigned and could be rebound after signing, changing what `xsi:type` means.
+/// Okta names them in the PrefixList for the same reason.
+fn qname_value_prefixes<'a>(element: roxmltree::Node<'a, '_>) -> Vec<&'a str> {
+    let mut prefixes: Vec<&str> = element
+        .descendants()
+        .filter_map(|n| {
+            let (prefix, _) = n.attribute((XSI, "type"))?.split_once(':')?;
+            n.lookup_namespace_uri(Some(prefix)).map(|_| prefix)
+        })
+        .collect();
+    prefixes.sort_unstable();
+    prefixes.dedup();
+    prefixes
+}
+
 pub(crate) fn escape_attribute_value(value: &str) -> String {
     value
         .replace('&', "&amp;")
@@ -92,8 +111,17 @@ pub fn sign(xml: &str, id: &str, key: &PrivateKey, options: &SignOptions) -> Res
         });
     }
 
+    let prefixes = qname_value_prefixes(element);
     let mut canonical = Vec::with_capacity(element.range().len());
-    canonicalize(element, &[], None, &mut canonical);
+    canonicalize(element, &prefixes, None, &mut canonical);
+    let c14n_transform = if prefixes.is_empty() {
+        format!(r#"<ds:Transform Algorithm="{EXC_C14N}"/>"#)
+    } else {
+        format!(
+            r#"<ds:Transform Algorithm="{EXC_C14N}"><ec:InclusiveNamespaces xmlns:ec="{EXC_C14N}" PrefixList="{}"/></ds:Transform>"#,
+            prefixes.join(" ")
+        )
+    };
     let digest = openssl::hash::hash(options.digest.message_digest(), &canonical)?;
 
     let key_info = match (options.include_certificate, key.certificate()) {
@@ -109,7 +137,7 @@ pub fn sign(xml: &str, id: &str, key: &PrivateKey, options: &SignOptions) -> Res
             r#"<ds:CanonicalizationMethod Algorithm="{c14n}"/>"#,
             r#"<ds:SignatureMethod Algorithm="{sig}"/>"#,
             r##"<ds:Reference URI="#{id}"><ds:Transforms>"##,
-            r#"<ds:Transform Algorithm="{env}"/><ds:Transform Algorithm="{c14n}"/>"#,
+            r#"<ds:Transform Algorithm="{env}"/>{c14n_transform}"#,
             r#"</ds:Transforms><ds:DigestMethod Algorithm="{dig}"/>"#,
             r#"<ds:DigestValue>{digest}</ds:DigestValue></ds:Reference></ds:SignedInfo>"#,
             r#"<ds:SignatureValue>"#
@@ -119,6 +147,7 @@ pub fn sign(xml: &str, id: &str, key: &PrivateKey, options: &SignOptions) -> Res
         sig = options.signature.uri(),
         id = escape_attribute_value(id),
         env = ENVELOPED_SIGNATURE,
+        c14n_transform = c14n_transform,
         dig = options.digest.uri(),
         digest = crate::b64::encode(&digest),
     );

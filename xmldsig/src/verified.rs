@@ -80,9 +80,14 @@ impl<'a, 'input> Verified<'a, 'input> {
         self.certificate_index
     }
 
-    /// Whether `node` lies inside the verified element (itself included).
+    /// Whether `node` was covered by the digest: inside the verified element (itself included)
+    /// and outside its enveloped signature, whose KeyInfo nobody signed.
     pub fn contains(&self, node: Node) -> bool {
-        node.ancestors().any(|a| a == self.element)
+        // `ancestors` starts at the node itself; the signature is a child of the element, so a
+        // node inside it meets the signature first on the way up.
+        node.ancestors()
+            .find(|a| *a == self.signature || *a == self.element)
+            .is_some_and(|a| a == self.element)
     }
 }
 

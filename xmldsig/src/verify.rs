@@ -203,6 +203,11 @@ pub fn verify<'a, 'input>(
     if trusted.is_empty() {
         return Err(Error::NoTrustedCertificates);
     }
+    if !element.is_element() {
+        return Err(Error::MissingSignature {
+            element: format!("{:?} node", element.node_type()),
+        });
+    }
     let mut signatures = children_named(element, DS, "Signature");
     let signature = signatures.next().ok_or_else(|| Error::MissingSignature {
         element: QName(element).to_string(),
