@@ -147,10 +147,14 @@ fn write_pi(pi: roxmltree::PI, out: &mut Vec<u8>) {
     out.extend_from_slice(pi.target.as_bytes());
     if let Some(value) = pi.value.filter(|v| !v.is_empty()) {
         out.push(b' ');
-        // A PI's content is output as is, except that CR is escaped (C14N 1.0 §2.3).
-        for b in value.bytes() {
+        // XML 1.0 §2.11 turns CRLF and lone CR into LF everywhere before anything else sees the
+        // document; roxmltree does it for text and attributes but leaves PI content as written.
+        // No character reference can put a real CR into a PI, so normalizing here is the whole rule.
+        let mut bytes = value.bytes().peekable();
+        while let Some(b) = bytes.next() {
             if b == b'\r' {
-                out.extend_from_slice(b"&#xD;");
+                bytes.next_if_eq(&b'\n');
+                out.push(b'\n');
             } else {
                 out.push(b);
             }

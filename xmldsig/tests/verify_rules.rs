@@ -1382,7 +1382,11 @@ fn verified_does_not_vouch_for_unsigned_key_info_content() {
     let name_id = element
         .children()
         .find(|n| n.has_tag_name((SAML, "Subject")))
-        .and_then(|subject| subject.children().find(|n| n.has_tag_name((SAML, "NameID"))))
+        .and_then(|subject| {
+            subject
+                .children()
+                .find(|n| n.has_tag_name((SAML, "NameID")))
+        })
         .expect("NameID");
     assert!(verified.contains(name_id));
     assert_eq!(
