@@ -53,6 +53,17 @@ impl DigestAlgorithm {
         Ok(algorithm)
     }
 
+    /// The digest of `data`. OpenSSL's one-shot SHA functions skip the EVP algorithm fetch that
+    /// OpenSSL 3 makes on every `hash()` call, a cost comparable to hashing a whole assertion.
+    pub(crate) fn hash(self, data: &[u8]) -> Vec<u8> {
+        match self {
+            Self::Sha1 => openssl::sha::sha1(data).to_vec(),
+            Self::Sha256 => openssl::sha::sha256(data).to_vec(),
+            Self::Sha384 => openssl::sha::sha384(data).to_vec(),
+            Self::Sha512 => openssl::sha::sha512(data).to_vec(),
+        }
+    }
+
     pub(crate) fn message_digest(self) -> MessageDigest {
         match self {
             Self::Sha1 => MessageDigest::sha1(),

@@ -74,9 +74,7 @@ pub fn canonicalize(
     excluded: Option<Node>,
     out: &mut Vec<u8>,
 ) {
-    // (prefix, uri) pairs rendered by open output ancestors, with how many each element pushed.
-    let mut rendered: Vec<(&str, &str)> = Vec::new();
-    let mut pushed: Vec<usize> = Vec::new();
+    let mut state = State::default();
     let mut skipping: Option<Node> = None;
 
     for edge in traverse(apex) {
@@ -90,9 +88,7 @@ pub fn canonicalize(
                     continue;
                 }
                 match node.node_type() {
-                    NodeType::Element => {
-                        pushed.push(open_element(node, inclusive_prefixes, &mut rendered, out));
-                    }
+                    NodeType::Element => state.open_element(node, inclusive_prefixes, out),
                     NodeType::Text => escape_text(node.text().unwrap_or(""), out),
                     NodeType::PI => {
                         if let Some(pi) = node.pi() {
@@ -110,11 +106,7 @@ pub fn canonicalize(
                     continue;
                 }
                 if node.is_element() {
-                    out.extend_from_slice(b"</");
-                    write_element_qname(node, out);
-                    out.push(b'>');
-                    let count = pushed.pop().unwrap_or(0);
-                    rendered.truncate(rendered.len() - count);
+                    state.close_element(node, out);
                 }
             }
         }
@@ -163,116 +155,167 @@ fn write_pi(pi: roxmltree::PI, out: &mut Vec<u8>) {
     out.extend_from_slice(b"?>");
 }
 
-fn write_element_qname(node: Node, out: &mut Vec<u8>) {
-    let prefix = element_prefix(node);
+/// What the walk remembers between elements; the scratch vectors are reused for every element
+/// so that canonicalizing allocates a handful of times, not a handful per element.
+#[derive(Default)]
+struct State<'a, 'input> {
+    /// (prefix, URI) pairs rendered by open output ancestors, innermost last.
+    rendered: Vec<(&'a str, &'a str)>,
+    /// Per open element: its written prefix and how many renderings it pushed.
+    open: Vec<(&'input str, usize)>,
+    utilized: Vec<&'a str>,
+    declarations: Vec<(&'a str, &'a str)>,
+    attributes: Vec<roxmltree::Attribute<'a, 'input>>,
+}
+
+impl<'a, 'input> State<'a, 'input> {
+    fn open_element(
+        &mut self,
+        node: Node<'a, 'input>,
+        inclusive_prefixes: &[&str],
+        out: &mut Vec<u8>,
+    ) {
+        let own_prefix = element_prefix(node);
+        self.utilized.clear();
+        self.utilized.push(own_prefix);
+        self.attributes.clear();
+        self.attributes.extend(node.attributes());
+        for attr in &self.attributes {
+            let p = attribute_prefix(node, attr);
+            if !p.is_empty() {
+                self.utilized.push(p);
+            }
+        }
+        for prefix in inclusive_prefixes {
+            // Only prefixes in scope render; borrowing them from the tree keeps one lifetime.
+            if let Some((p, _)) = in_scope(node, prefix) {
+                self.utilized.push(p);
+            }
+        }
+        self.utilized.sort_unstable();
+        self.utilized.dedup();
+
+        self.declarations.clear();
+        for &prefix in &self.utilized {
+            if prefix == "xml" {
+                continue;
+            }
+            let Some((prefix, uri)) = in_scope(node, prefix) else {
+                continue;
+            };
+            let previous = self
+                .rendered
+                .iter()
+                .rev()
+                .find(|(p, _)| *p == prefix)
+                .map(|(_, u)| *u);
+            let already = match previous {
+                Some(prev) => prev == uri,
+                // Nothing rendered yet for the default namespace means "no default".
+                None => prefix.is_empty() && uri.is_empty(),
+            };
+            if !already {
+                self.declarations.push((prefix, uri));
+            }
+        }
+        // `utilized` was sorted, so declarations are already in prefix order, default first.
+
+        out.push(b'<');
+        write_qname(own_prefix, node.tag_name().name(), out);
+        for (prefix, uri) in &self.declarations {
+            if prefix.is_empty() {
+                out.extend_from_slice(b" xmlns=\"");
+            } else {
+                out.extend_from_slice(b" xmlns:");
+                out.extend_from_slice(prefix.as_bytes());
+                out.extend_from_slice(b"=\"");
+            }
+            escape_attribute(uri, out);
+            out.push(b'"');
+        }
+
+        if self.attributes.len() > 1 {
+            self.attributes.sort_unstable_by(|a, b| {
+                (a.namespace().unwrap_or(""), a.name())
+                    .cmp(&(b.namespace().unwrap_or(""), b.name()))
+            });
+        }
+        for attr in &self.attributes {
+            out.push(b' ');
+            out.extend_from_slice(attribute_qname(node, attr).as_bytes());
+            out.extend_from_slice(b"=\"");
+            escape_attribute(attr.value(), out);
+            out.push(b'"');
+        }
+        out.push(b'>');
+
+        self.open.push((own_prefix, self.declarations.len()));
+        self.rendered.extend_from_slice(&self.declarations);
+    }
+
+    fn close_element(&mut self, node: Node, out: &mut Vec<u8>) {
+        let (prefix, pushed) = self.open.pop().unwrap_or(("", 0));
+        out.extend_from_slice(b"</");
+        write_qname(prefix, node.tag_name().name(), out);
+        out.push(b'>');
+        self.rendered.truncate(self.rendered.len() - pushed);
+    }
+}
+
+fn write_qname(prefix: &str, local: &str, out: &mut Vec<u8>) {
     if !prefix.is_empty() {
         out.extend_from_slice(prefix.as_bytes());
         out.push(b':');
     }
-    out.extend_from_slice(node.tag_name().name().as_bytes());
+    out.extend_from_slice(local.as_bytes());
 }
 
-/// Writes the start tag and returns how many namespace renderings it pushed.
-fn open_element<'a>(
-    node: Node<'a, '_>,
-    inclusive_prefixes: &[&str],
-    rendered: &mut Vec<(&'a str, &'a str)>,
-    out: &mut Vec<u8>,
-) -> usize {
-    let own_prefix = element_prefix(node);
-    let mut utilized: Vec<&str> = Vec::with_capacity(4);
-    utilized.push(own_prefix);
-    for attr in node.attributes() {
-        let p = attribute_prefix(node, &attr);
-        if !p.is_empty() {
-            utilized.push(p);
-        }
-    }
-    utilized.extend_from_slice(inclusive_prefixes);
-    utilized.sort_unstable();
-    utilized.dedup();
+/// Bytes that need escaping: bit 0 in text, bit 1 in attribute values (C14N 1.0 §2.3).
+const ESCAPES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    table[b'&' as usize] = 0b11;
+    table[b'<' as usize] = 0b11;
+    table[b'\r' as usize] = 0b11;
+    table[b'>' as usize] = 0b01;
+    table[b'"' as usize] = 0b10;
+    table[b'\t' as usize] = 0b10;
+    table[b'\n' as usize] = 0b10;
+    table
+};
 
-    let mut declarations: Vec<(&str, &str)> = Vec::with_capacity(utilized.len());
-    for prefix in utilized {
-        if prefix == "xml" {
+const IN_TEXT: u8 = 0b01;
+const IN_ATTRIBUTE: u8 = 0b10;
+
+/// Copies `text` to `out` with the escapes of `context`; runs of ordinary bytes, which are
+/// nearly everything, are copied at once.
+fn escape(text: &str, context: u8, out: &mut Vec<u8>) {
+    let bytes = text.as_bytes();
+    let mut run_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if ESCAPES[usize::from(b)] & context == 0 {
             continue;
         }
-        let Some((prefix, uri)) = in_scope(node, prefix) else {
-            // A PrefixList entry that is not in scope here renders nothing.
-            continue;
-        };
-        let previous = rendered
-            .iter()
-            .rev()
-            .find(|(p, _)| *p == prefix)
-            .map(|(_, u)| *u);
-        let already = match previous {
-            Some(prev) => prev == uri,
-            // Nothing rendered yet for the default namespace means "no default".
-            None => prefix.is_empty() && uri.is_empty(),
-        };
-        if !already {
-            declarations.push((prefix, uri));
-        }
+        out.extend_from_slice(&bytes[run_start..i]);
+        out.extend_from_slice(match b {
+            b'&' => b"&amp;",
+            b'<' => b"&lt;",
+            b'>' => b"&gt;",
+            b'"' => b"&quot;",
+            b'\t' => b"&#x9;",
+            b'\n' => b"&#xA;",
+            _ => b"&#xD;",
+        });
+        run_start = i + 1;
     }
-    // `utilized` was sorted, so declarations are already in prefix order, default first.
-
-    out.push(b'<');
-    write_element_qname(node, out);
-    for (prefix, uri) in &declarations {
-        if prefix.is_empty() {
-            out.extend_from_slice(b" xmlns=\"");
-        } else {
-            out.extend_from_slice(b" xmlns:");
-            out.extend_from_slice(prefix.as_bytes());
-            out.extend_from_slice(b"=\"");
-        }
-        escape_attribute(uri, out);
-        out.push(b'"');
-    }
-
-    let mut attributes: Vec<_> = node.attributes().collect();
-    attributes.sort_by(|a, b| {
-        (a.namespace().unwrap_or(""), a.name()).cmp(&(b.namespace().unwrap_or(""), b.name()))
-    });
-    for attr in &attributes {
-        out.push(b' ');
-        out.extend_from_slice(attribute_qname(node, attr).as_bytes());
-        out.extend_from_slice(b"=\"");
-        escape_attribute(attr.value(), out);
-        out.push(b'"');
-    }
-    out.push(b'>');
-
-    let count = declarations.len();
-    rendered.extend(declarations);
-    count
+    out.extend_from_slice(&bytes[run_start..]);
 }
 
 fn escape_text(text: &str, out: &mut Vec<u8>) {
-    for b in text.bytes() {
-        match b {
-            b'&' => out.extend_from_slice(b"&amp;"),
-            b'<' => out.extend_from_slice(b"&lt;"),
-            b'>' => out.extend_from_slice(b"&gt;"),
-            b'\r' => out.extend_from_slice(b"&#xD;"),
-            _ => out.push(b),
-        }
-    }
+    escape(text, IN_TEXT, out);
 }
 
 fn escape_attribute(value: &str, out: &mut Vec<u8>) {
-    for b in value.bytes() {
-        match b {
-            b'&' => out.extend_from_slice(b"&amp;"),
-            b'<' => out.extend_from_slice(b"&lt;"),
-            b'"' => out.extend_from_slice(b"&quot;"),
-            b'\t' => out.extend_from_slice(b"&#x9;"),
-            b'\n' => out.extend_from_slice(b"&#xA;"),
-            b'\r' => out.extend_from_slice(b"&#xD;"),
-            _ => out.push(b),
-        }
-    }
+    escape(value, IN_ATTRIBUTE, out);
 }
 
 #[cfg(test)]

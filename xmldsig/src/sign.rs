@@ -122,7 +122,7 @@ pub fn sign(xml: &str, id: &str, key: &PrivateKey, options: &SignOptions) -> Res
             prefixes.join(" ")
         )
     };
-    let digest = openssl::hash::hash(options.digest.message_digest(), &canonical)?;
+    let digest = options.digest.hash(&canonical);
 
     let key_info = match (options.include_certificate, key.certificate()) {
         (true, Some(cert)) => format!(

@@ -271,7 +271,7 @@ pub fn verify<'a, 'input>(
         Some(signature),
         &mut canonical,
     );
-    let digest = openssl::hash::hash(reference.digest.message_digest(), &canonical)?;
+    let digest = reference.digest.hash(&canonical);
     if digest.len() != reference.digest_value.len()
         || !openssl::memcmp::eq(&digest, &reference.digest_value)
     {

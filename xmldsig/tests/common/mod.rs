@@ -29,22 +29,57 @@ pub fn cert(stem: &str) -> Certificate {
     Certificate::from_pem(&read(&format!("{stem}.crt"))).expect("fixture certificate parses")
 }
 
-/// A SAML 2.0 Response of about 4 KB in the shape real IdPs send: namespaces declared on the
-/// Response and used from the Assertion, an `xs` prefix only used inside attribute values' xsi:type
-/// (so it matters for InclusiveNamespaces), several attributes.
+/// Attributes as Okta and Entra ID send them for one user (Okta's short names, Entra's claim
+/// URIs, a multi-valued group claim).
+pub const FULL_ATTRIBUTES: &[(&str, &str)] = &[
+    ("email", "alice@example.com"),
+    ("firstName", "Alice"),
+    ("lastName", "Liddell"),
+    (
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+        "alice@example.com",
+    ),
+    (
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+        "Alice",
+    ),
+    (
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
+        "Liddell",
+    ),
+    (
+        "http://schemas.microsoft.com/identity/claims/tenantid",
+        "6f1f3b9e-2b1a-4c4e-9a53-0c5cbb1f2a11",
+    ),
+    (
+        "http://schemas.microsoft.com/identity/claims/objectidentifier",
+        "1f7a2b3c-4d5e-6f70-8192-a3b4c5d6e7f8",
+    ),
+    ("groups", "engineering"),
+    ("groups", "hiring-managers"),
+];
+
+/// The attributes of a plain Okta app: email, first and last name.
+pub const OKTA_ATTRIBUTES: &[(&str, &str)] = &[
+    ("email", "alice@example.com"),
+    ("firstName", "Alice"),
+    ("lastName", "Liddell"),
+];
+
+/// A SAML 2.0 Response in the shape real IdPs send: namespaces declared on the Response and used
+/// from the Assertion, an `xs` prefix only used inside attribute values' xsi:type (so it matters
+/// for InclusiveNamespaces), several attributes. About 4 KB unsigned, 6.6 KB once signed.
 pub fn saml_response(response_id: &str, assertion_id: &str) -> String {
-    let attributes: String = [
-        ("email", "alice@example.com"),
-        ("firstName", "Alice"),
-        ("lastName", "Liddell"),
-        ("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress", "alice@example.com"),
-        ("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname", "Alice"),
-        ("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname", "Liddell"),
-        ("http://schemas.microsoft.com/identity/claims/tenantid", "6f1f3b9e-2b1a-4c4e-9a53-0c5cbb1f2a11"),
-        ("http://schemas.microsoft.com/identity/claims/objectidentifier", "1f7a2b3c-4d5e-6f70-8192-a3b4c5d6e7f8"),
-        ("groups", "engineering"),
-        ("groups", "hiring-managers"),
-    ]
+    saml_response_with(response_id, assertion_id, FULL_ATTRIBUTES)
+}
+
+/// [`saml_response`] with the given attributes.
+pub fn saml_response_with(
+    response_id: &str,
+    assertion_id: &str,
+    attributes: &[(&str, &str)],
+) -> String {
+    let attributes: String = attributes
     .iter()
     .map(|(name, value)| {
         format!(
