@@ -1,0 +1,132 @@
+//! The SP's domain: teams, their SSO settings and members. Storage, the SAML pipeline, the web
+//! layer and (later) SCIM all speak these types.
+
+use std::fmt;
+use time::OffsetDateTime;
+
+/// Opaque identifier of a stored row: 32 lowercase hex characters from 16 random bytes, made by
+/// the application so that SQLite and PostgreSQL need no dialect for it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id(pub String);
+
+impl Id {
+    /// A fresh random identifier.
+    pub fn random() -> Id {
+        let mut bytes = [0u8; 16];
+        // OpenSSL's CSPRNG; failure means the process cannot make secrets at all.
+        openssl::rand::rand_bytes(&mut bytes).expect("the OS random source is available");
+        Id(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A team's plan. SAML SSO is sold on the custom plan only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    Free,
+    Team,
+    Custom,
+}
+
+impl Plan {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Plan::Free => "free",
+            Plan::Team => "team",
+            Plan::Custom => "custom",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Plan> {
+        match s {
+            "free" => Some(Plan::Free),
+            "team" => Some(Plan::Team),
+            "custom" => Some(Plan::Custom),
+            _ => None,
+        }
+    }
+}
+
+/// A customer team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Team {
+    pub id: Id,
+    /// URL-safe name, unique: `acme` in `/api/saml/login/acme`.
+    pub slug: String,
+    pub plan: Plan,
+    pub api_access: bool,
+    pub scim_enabled: bool,
+    pub created_at: OffsetDateTime,
+}
+
+/// Where a team's IdP metadata comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetadataSource {
+    /// XML pasted into the form, checked when saved.
+    Static(String),
+    /// A URL fetched and refreshed in the background (preferred: it follows certificate rotation).
+    Url(String),
+}
+
+/// How members come to exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provisioning {
+    /// A first SSO login creates the member.
+    Jit,
+    /// Only SCIM creates members; an unknown member's login is refused (`member_unknown`).
+    ScimOnly,
+}
+
+impl Provisioning {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provisioning::Jit => "jit",
+            Provisioning::ScimOnly => "scim",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Provisioning> {
+        match s {
+            "jit" => Some(Provisioning::Jit),
+            "scim" => Some(Provisioning::ScimOnly),
+            _ => None,
+        }
+    }
+}
+
+/// A team's SAML settings: the form a customer fills in, plus the SP-side switches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoSettings {
+    pub team_id: Id,
+    /// The IdP's entity ID; the Issuer of its responses. Unique across teams, since it is how the
+    /// one ACS finds the team.
+    pub idp_issuer: String,
+    pub metadata: MetadataSource,
+    /// IdP-initiated (unsolicited) responses; on by default, since the first login comes from the
+    /// IdP's portal.
+    pub allow_idp_initiated: bool,
+    pub provisioning: Provisioning,
+    /// Accept SHA-1 signatures and digests from this IdP (off by default).
+    pub allow_sha1: bool,
+}
+
+/// A member of a team (a SCIM User).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: Id,
+    pub team_id: Id,
+    /// The primary email; unique per team, compared case-insensitively.
+    pub user_name: String,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub display_name: Option<String>,
+    pub external_id: Option<String>,
+    pub active: bool,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}

@@ -1,0 +1,1 @@
+//! SAML: IdP metadata, the response validation pipeline, AuthnRequests and SP metadata.

@@ -1,0 +1,1 @@
+//! Storage: sqlx over SQLite (default) or PostgreSQL, with embedded migrations.
