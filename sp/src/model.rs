@@ -130,3 +130,12 @@ pub struct Member {
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
+
+/// Whether `slug` can name a team: 1 to 63 of `a-z`, `0-9` and `-`, not starting or ending with
+/// `-`. It appears in URLs and cookies unescaped, so nothing else is allowed.
+pub fn valid_slug(slug: &str) -> bool {
+    (1..=63).contains(&slug.len())
+        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+}

@@ -1,0 +1,161 @@
+//! Team members (SCIM Users). userName is unique per team, compared case-insensitively; the
+//! `user_name_key` column (the lowercased userName) carries the UNIQUE constraint that enforces
+//! it.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use super::error::write_error;
+use super::{Store, StoreError, flag, flag_col, id_col, secs_floor, time_col, truncate};
+use crate::model::{Id, Member};
+
+const MEMBER_COLUMNS: &str = "id, team_id, user_name, given_name, family_name, display_name, \
+                              external_id, active, created_at, updated_at";
+
+/// What a caller supplies to create a member; the store adds id, team and timestamps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMember {
+    /// The primary email, kept as given.
+    pub user_name: String,
+    /// First name.
+    pub given_name: Option<String>,
+    /// Last name.
+    pub family_name: Option<String>,
+    /// Full name for display.
+    pub display_name: Option<String>,
+    /// The IdP's or SCIM client's identifier for the user.
+    pub external_id: Option<String>,
+    /// Whether the member may log in.
+    pub active: bool,
+}
+
+/// The comparison key of a userName. Rust's Unicode lowercasing, not SQL `LOWER()` (ASCII-only
+/// on SQLite), so both backends agree on which names collide.
+pub(crate) fn user_name_key(user_name: &str) -> String {
+    user_name.to_lowercase()
+}
+
+impl Store {
+    /// Creates a member of `team_id`. [`StoreError::Conflict`] (`"member user_name"`) if the
+    /// team has a member whose userName equals this one case-insensitively;
+    /// [`StoreError::NotFound`] (`"team"`) if the team does not exist.
+    pub async fn create_member(
+        &self,
+        team_id: &Id,
+        new: NewMember,
+        now: OffsetDateTime,
+    ) -> Result<Member, StoreError> {
+        let member = Member {
+            id: Id::random(),
+            team_id: team_id.clone(),
+            user_name: new.user_name,
+            given_name: new.given_name,
+            family_name: new.family_name,
+            display_name: new.display_name,
+            external_id: new.external_id,
+            active: new.active,
+            created_at: truncate(now),
+            updated_at: truncate(now),
+        };
+        sqlx::query(
+            "INSERT INTO members (id, team_id, user_name, user_name_key, given_name, family_name, \
+             display_name, external_id, active, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+        )
+        .bind(&member.id.0)
+        .bind(&team_id.0)
+        .bind(&member.user_name)
+        .bind(user_name_key(&member.user_name))
+        .bind(member.given_name.as_deref())
+        .bind(member.family_name.as_deref())
+        .bind(member.display_name.as_deref())
+        .bind(member.external_id.as_deref())
+        .bind(flag(member.active))
+        .bind(secs_floor(now))
+        .execute(&self.pool)
+        .await
+        .map_err(|err| {
+            write_error(
+                err,
+                ("member user_name", &member.user_name),
+                Some(("team", &team_id.0)),
+            )
+        })?;
+        Ok(member)
+    }
+
+    /// The team's member with this userName, compared case-insensitively.
+    pub async fn member_by_user_name(
+        &self,
+        team_id: &Id,
+        user_name: &str,
+    ) -> Result<Option<Member>, StoreError> {
+        let sql = format!(
+            "SELECT {MEMBER_COLUMNS} FROM members WHERE team_id = $1 AND user_name_key = $2"
+        );
+        let row = sqlx::query(&sql)
+            .bind(&team_id.0)
+            .bind(user_name_key(user_name))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(member_from_row).transpose()
+    }
+
+    /// The team's member with this id. Scoped by team so that one team's id never reaches
+    /// another team's member.
+    pub async fn member_by_id(&self, team_id: &Id, id: &Id) -> Result<Option<Member>, StoreError> {
+        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE team_id = $1 AND id = $2");
+        let row = sqlx::query(&sql)
+            .bind(&team_id.0)
+            .bind(&id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(member_from_row).transpose()
+    }
+
+    /// Activates or deactivates a member; returns it updated. [`StoreError::NotFound`]
+    /// (`"member"`) if the team has no member with this id.
+    pub async fn set_member_active(
+        &self,
+        team_id: &Id,
+        id: &Id,
+        active: bool,
+        now: OffsetDateTime,
+    ) -> Result<Member, StoreError> {
+        let sql = format!(
+            "UPDATE members SET active = $3, updated_at = $4 WHERE team_id = $1 AND id = $2 \
+             RETURNING {MEMBER_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(&team_id.0)
+            .bind(&id.0)
+            .bind(flag(active))
+            .bind(secs_floor(now))
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(row) => member_from_row(&row),
+            None => Err(StoreError::NotFound {
+                what: "member",
+                key: id.0.clone(),
+            }),
+        }
+    }
+}
+
+/// Reads the [`MEMBER_COLUMNS`] of a row.
+fn member_from_row(row: &AnyRow) -> Result<Member, StoreError> {
+    Ok(Member {
+        id: id_col(row, "id")?,
+        team_id: id_col(row, "team_id")?,
+        user_name: row.try_get("user_name")?,
+        given_name: row.try_get("given_name")?,
+        family_name: row.try_get("family_name")?,
+        display_name: row.try_get("display_name")?,
+        external_id: row.try_get("external_id")?,
+        active: flag_col(row, "active")?,
+        created_at: time_col(row, "created_at")?,
+        updated_at: time_col(row, "updated_at")?,
+    })
+}
