@@ -1,7 +1,9 @@
 //! The ssolab Service Provider: SAML 2.0 Web Browser SSO for many teams through one ACS, sessions,
 //! and (in a later issue) a SCIM 2.0 server whose users are team members; on SQLite or PostgreSQL.
 //!
-//! Layout: [`model`] (teams, settings, members), [`store`] (sqlx storage).
+//! Layout: [`model`] (teams, settings, members), [`store`] (sqlx storage), [`saml`] (metadata,
+//! the validation pipeline, AuthnRequests).
 
 pub mod model;
+pub mod saml;
 pub mod store;
