@@ -4,6 +4,7 @@
 //! Layout: [`model`] (teams, settings, members), [`store`] (sqlx storage), [`saml`] (metadata,
 //! the validation pipeline, AuthnRequests).
 
+pub mod config;
 pub mod model;
 pub mod saml;
 pub mod store;

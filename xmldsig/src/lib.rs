@@ -65,5 +65,5 @@ pub use error::Error;
 pub use keys::{Certificate, PrivateKey};
 pub use parse::{Limits, parse, parse_str};
 pub use sign::{SignOptions, element_by_id, sign};
-pub use verified::{Verified, VerifiedNode};
+pub use verified::{Verified, VerifiedNode, text_content};
 pub use verify::verify;

@@ -17,8 +17,10 @@ use crate::tree::{Edge, traverse};
 use roxmltree::Node;
 
 /// All character data below `node`, comments and PIs skipped (see the module docs), leaving
-/// out the subtree of `excluded`.
-pub(crate) fn text_content(node: Node, excluded: Option<Node>) -> String {
+/// out the subtree of `excluded`. Public for content that is vouched for otherwise (a decrypted
+/// assertion whose ciphertext sat inside a verified Response); it reads exactly as
+/// [`VerifiedNode::text`] does.
+pub fn text_content(node: Node, excluded: Option<Node>) -> String {
     let mut text = String::new();
     let mut skipping = false;
     for edge in traverse(node) {

@@ -1,5 +1,9 @@
 //! SAML: IdP metadata, the response validation pipeline, AuthnRequests and SP metadata.
 
+pub mod attributes;
 pub mod fetch;
 pub mod metadata;
+pub mod read;
 pub mod refresh;
+pub mod rejection;
+pub mod validate;

@@ -1,0 +1,837 @@
+//! The ACS pipeline: one linear sequence of checks in DESIGN.md's order, pure except for the two
+//! stores it is handed, with `now` passed in.
+//!
+//! - [`decode`]: size cap, base64, UTF-8 — before any XML parser sees a byte.
+//! - [`peek_issuer`]: parse (no DOCTYPE, caps) and read the Issuer, unverified, only to find the
+//!   team whose pinned certificates will decide; nothing else is read before verification.
+//! - [`check`]: the team's plan; exactly one assertion; signatures (Response and/or Assertion,
+//!   only against the team's pinned certificates, algorithms and transforms per `xmldsig`);
+//!   then every field, read only from what a signature vouches for ([`Vouched`]). When only the
+//!   Assertion is signed, the unsigned wrapper can still *refuse* a login (a failed Status, a
+//!   wrong Destination) but can never supply anything to it.
+//! - [`consume`]: the stateful checks, last so that a refused response changes no state:
+//!   InResponseTo must name a request this SP made (consumed once), and the assertion ID must
+//!   never have been seen (until its NotOnOrAfter, across every replica sharing the database).
+
+use super::attributes;
+use super::read::Vouched;
+use super::rejection::{Code, Rejection};
+use crate::config::SpConfig;
+use crate::model::{Id, Plan, SsoSettings, Team};
+use base64::Engine;
+use std::future::Future;
+use std::pin::Pin;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use xmldsig::{Certificate, Policy};
+
+pub const SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+pub const SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+const DS: &str = "http://www.w3.org/2000/09/xmldsig#";
+const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
+const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
+
+/// A team as the pipeline needs it: its settings and the certificates pinned from its metadata.
+#[derive(Debug, Clone)]
+pub struct TeamSso {
+    pub team: Team,
+    pub settings: SsoSettings,
+    /// Every signing certificate of the IdP's current metadata (rollover publishes two).
+    pub certificates: Vec<Certificate>,
+}
+
+/// A response that passed every pure check: who logged in, and what the stateful checks need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    pub team_id: Id,
+    pub assertion_id: String,
+    /// Until when the assertion ID must be remembered (latest NotOnOrAfter plus the skew).
+    pub replay_until: OffsetDateTime,
+    pub in_response_to: Option<String>,
+    pub name_id: String,
+    pub name_id_format: Option<String>,
+    pub email: String,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub display_name: Option<String>,
+    pub session_not_on_or_after: Option<OffsetDateTime>,
+    pub session_index: Option<String>,
+    pub attributes: Vec<(String, Vec<String>)>,
+}
+
+/// A future the stores return; boxed so that the traits stay object-safe.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send + 'a>>;
+
+/// The assertion IDs already used, shared by every SP replica.
+pub trait ReplayCache: Send + Sync {
+    /// Records `assertion_id` for `team` until `until`; `Ok(true)` when it was new.
+    fn record<'a>(
+        &'a self,
+        team: &'a Id,
+        assertion_id: &'a str,
+        until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreFuture<'a, bool>;
+}
+
+/// The AuthnRequest IDs this SP issued and not yet consumed.
+pub trait RequestStore: Send + Sync {
+    /// Consumes `request_id` for `team`; `Ok(true)` when it was outstanding.
+    fn take<'a>(
+        &'a self,
+        team: &'a Id,
+        request_id: &'a str,
+        now: OffsetDateTime,
+    ) -> StoreFuture<'a, bool>;
+}
+
+/// Why the ACS did not log anyone in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AcsError {
+    /// The response was refused; the code says why.
+    Rejected(Rejection),
+    /// A store failed; the response was not judged.
+    Storage(String),
+}
+
+impl From<Rejection> for AcsError {
+    fn from(r: Rejection) -> Self {
+        AcsError::Rejected(r)
+    }
+}
+
+/// Decodes the `SAMLResponse` form value into XML text.
+pub fn decode(form_value: &str, sp: &SpConfig) -> Result<String, Rejection> {
+    let max = sp.limits.max_bytes;
+    // Base64 is 4/3 the size of what it carries; anything longer cannot fit once decoded, and is
+    // refused before the work of decoding it.
+    let compact: String = form_value
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    if compact.len() / 4 * 3 > max + 3 {
+        return Err(Rejection::new(Code::TooLarge)
+            .expected(format!("at most {max} bytes"))
+            .got(format!("about {} bytes", compact.len() / 4 * 3)));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|e| Rejection::new(Code::NotBase64).got(e.to_string()))?;
+    if bytes.len() > max {
+        return Err(Rejection::new(Code::TooLarge)
+            .expected(format!("at most {max} bytes"))
+            .got(format!("{} bytes", bytes.len())));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        Rejection::new(Code::MalformedXml)
+            .expected("UTF-8 XML")
+            .got("bytes that are not UTF-8")
+    })
+}
+
+fn parse<'input>(
+    xml: &'input str,
+    sp: &SpConfig,
+) -> Result<roxmltree::Document<'input>, Rejection> {
+    // A leading byte-order mark is legal XML (AD FS and Entra write one into files).
+    xmldsig::parse_str(xml.trim_start_matches('\u{feff}'), &sp.limits).map_err(Rejection::from)
+}
+
+fn response_root<'a, 'input>(
+    doc: &'a roxmltree::Document<'input>,
+) -> Result<roxmltree::Node<'a, 'input>, Rejection> {
+    let root = doc.root_element();
+    if !root.has_tag_name((SAMLP, "Response")) {
+        return Err(Rejection::new(Code::MalformedXml)
+            .expected("a samlp:Response root element")
+            .got(format!(
+                "<{}> in {:?}",
+                root.tag_name().name(),
+                root.tag_name().namespace().unwrap_or("")
+            )));
+    }
+    Ok(root)
+}
+
+fn child<'a, 'input>(
+    node: roxmltree::Node<'a, 'input>,
+    ns: &str,
+    local: &str,
+) -> Option<roxmltree::Node<'a, 'input>> {
+    node.children()
+        .find(|c| c.is_element() && c.has_tag_name((ns, local)))
+}
+
+/// The Issuer the response claims, unverified: it only selects which team's certificates judge
+/// the signature. The Response's Issuer if present, else the (plain) Assertion's.
+pub fn peek_issuer(xml: &str, sp: &SpConfig) -> Result<String, Rejection> {
+    let doc = parse(xml, sp)?;
+    let response = response_root(&doc)?;
+    let issuer = child(response, SAML, "Issuer")
+        .or_else(|| child(response, SAML, "Assertion").and_then(|a| child(a, SAML, "Issuer")))
+        .map(|i| xmldsig::text_content(i, None).trim().to_owned())
+        .filter(|i| !i.is_empty());
+    match issuer {
+        Some(issuer) => Ok(issuer),
+        None if child(response, SAML, "EncryptedAssertion").is_some() => {
+            // The Issuer is inside the ciphertext: decrypt to learn it. Decryption uses the SP's
+            // key, not a team's, so no team needs to be known yet.
+            let plaintext = decrypt_assertion(response, sp)?;
+            let doc = parse(&plaintext, sp)?;
+            child(doc.root_element(), SAML, "Issuer")
+                .map(|i| xmldsig::text_content(i, None).trim().to_owned())
+                .filter(|i| !i.is_empty())
+                .ok_or_else(|| {
+                    Rejection::new(Code::UnknownIssuer)
+                        .got("no Issuer in the response or assertion")
+                })
+        }
+        None => {
+            Err(Rejection::new(Code::UnknownIssuer).got("no Issuer in the response or assertion"))
+        }
+    }
+}
+
+fn decrypt_assertion(response: roxmltree::Node, sp: &SpConfig) -> Result<String, Rejection> {
+    let encrypted = child(response, SAML, "EncryptedAssertion")
+        .ok_or_else(|| Rejection::new(Code::NoAssertion))?;
+    let key = sp.decryption_key.as_ref().ok_or_else(|| {
+        Rejection::new(Code::DecryptionFailed)
+            .got("an EncryptedAssertion")
+            .hint("The IdP encrypts assertions but this SP has no decryption key configured. Configure the SP's key, or turn assertion encryption off in the IdP.")
+    })?;
+    xmldsig::decrypt(encrypted, key, &Policy::default()).map_err(Rejection::from)
+}
+
+fn parse_instant(value: &str, field: &str) -> Result<OffsetDateTime, Rejection> {
+    OffsetDateTime::parse(value.trim(), &Rfc3339).map_err(|_| {
+        Rejection::new(Code::MalformedXml)
+            .expected(format!(
+                "{field} as an xs:dateTime in UTC, like 2026-11-28T12:00:00Z"
+            ))
+            .got(value.to_owned())
+    })
+}
+
+fn format_instant(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
+}
+
+/// An optional time attribute of a vouched element.
+fn instant(node: &Vouched, name: &str, field: &str) -> Result<Option<OffsetDateTime>, Rejection> {
+    node.attribute(name)
+        .map(|v| parse_instant(v, field))
+        .transpose()
+}
+
+/// `NotBefore`/`NotOnOrAfter` of `node` against `now`, with the skew.
+fn check_window(
+    node: &Vouched,
+    field: &str,
+    now: OffsetDateTime,
+    sp: &SpConfig,
+) -> Result<Option<OffsetDateTime>, Rejection> {
+    if let Some(not_before) = instant(node, "NotBefore", &format!("{field} NotBefore"))? {
+        if now + sp.clock_skew < not_before {
+            return Err(Rejection::new(Code::NotYetValid)
+                .expected(format!(
+                    "{field} NotBefore at or before {} (now plus {} s skew)",
+                    format_instant(now + sp.clock_skew),
+                    sp.clock_skew.whole_seconds()
+                ))
+                .got(format_instant(not_before)));
+        }
+    }
+    let not_on_or_after = instant(node, "NotOnOrAfter", &format!("{field} NotOnOrAfter"))?;
+    if let Some(end) = not_on_or_after {
+        if now - sp.clock_skew >= end {
+            return Err(Rejection::new(Code::Expired)
+                .expected(format!(
+                    "{field} NotOnOrAfter after {} (now minus {} s skew)",
+                    format_instant(now - sp.clock_skew),
+                    sp.clock_skew.whole_seconds()
+                ))
+                .got(format_instant(end)));
+        }
+    }
+    Ok(not_on_or_after)
+}
+
+/// A sharper hint when a URL differs from the expected one only in a way people get wrong:
+/// a trailing slash, http vs https, the apex vs `www.`, or letter case.
+pub fn near_miss_hint(expected: &str, got: &str, field: &str) -> Option<String> {
+    let normalize = |u: &str| {
+        u.trim_end_matches('/')
+            .to_ascii_lowercase()
+            .replacen("http://", "https://", 1)
+            .replacen("https://www.", "https://", 1)
+    };
+    if normalize(expected) != normalize(got) {
+        return None;
+    }
+    let what = if expected.trim_end_matches('/') == got.trim_end_matches('/') {
+        "a trailing slash"
+    } else if expected.eq_ignore_ascii_case(got) {
+        "letter case"
+    } else if expected.replacen("https://", "http://", 1) == got {
+        "the scheme (http instead of https; a TLS-terminating proxy may be rewriting it, or the IdP has an http URL)"
+    } else {
+        "the host (www. or not)"
+    };
+    Some(format!(
+        "The {field} differs from the ACS URL only by {what}. Set it in the IdP to exactly {expected}."
+    ))
+}
+
+fn check_url(expected: &str, got: &str, code: Code, field: &str) -> Result<(), Rejection> {
+    if got == expected {
+        return Ok(());
+    }
+    let rejection = Rejection::new(code).expected(expected).got(got);
+    Err(match near_miss_hint(expected, got, field) {
+        Some(hint) => rejection.hint(hint),
+        None => rejection,
+    })
+}
+
+fn check_issuer(node_issuer: Option<String>, expected: &str, whose: &str) -> Result<(), Rejection> {
+    match node_issuer {
+        Some(got) if got.trim() == expected => Ok(()),
+        Some(got) => Err(Rejection::new(Code::IssuerMismatch)
+            .expected(expected)
+            .got(format!("{whose} Issuer {}", got.trim()))),
+        None => Err(Rejection::new(Code::IssuerMismatch)
+            .expected(expected)
+            .got(format!("no {whose} Issuer"))),
+    }
+}
+
+fn check_version(version: Option<&str>, whose: &str) -> Result<(), Rejection> {
+    if version == Some("2.0") {
+        return Ok(());
+    }
+    Err(Rejection::new(Code::VersionMismatch)
+        .expected("2.0")
+        .got(format!(
+            "{whose} Version {}",
+            version.unwrap_or("(missing)")
+        )))
+}
+
+fn check_issue_instant(
+    value: Option<&str>,
+    whose: &str,
+    now: OffsetDateTime,
+    sp: &SpConfig,
+) -> Result<(), Rejection> {
+    let Some(value) = value else {
+        return Err(Rejection::new(Code::MalformedXml)
+            .expected(format!("{whose} IssueInstant"))
+            .got("none"));
+    };
+    let issued = parse_instant(value, &format!("{whose} IssueInstant"))?;
+    if issued > now + sp.clock_skew {
+        return Err(Rejection::new(Code::NotYetValid)
+            .expected(format!(
+                "{whose} IssueInstant at or before {}",
+                format_instant(now + sp.clock_skew)
+            ))
+            .got(format_instant(issued)));
+    }
+    if issued + sp.max_issue_age + sp.clock_skew < now {
+        return Err(Rejection::new(Code::IssueInstantStale)
+            .expected(format!(
+                "{whose} IssueInstant after {} ({} s plus {} s skew ago)",
+                format_instant(now - sp.max_issue_age - sp.clock_skew),
+                sp.max_issue_age.whole_seconds(),
+                sp.clock_skew.whole_seconds()
+            ))
+            .got(format_instant(issued)));
+    }
+    Ok(())
+}
+
+/// Every pure check of DESIGN.md's pipeline. `xml` is [`decode`]'s output; `team` was found
+/// through [`peek_issuer`].
+pub fn check(
+    xml: &str,
+    team: &TeamSso,
+    sp: &SpConfig,
+    now: OffsetDateTime,
+) -> Result<Login, Rejection> {
+    if team.team.plan != Plan::Custom {
+        return Err(Rejection::new(Code::SsoNotEnabled)
+            .expected("plan custom")
+            .got(format!("plan {}", team.team.plan.as_str())));
+    }
+    let issuer = team.settings.idp_issuer.as_str();
+    let doc = parse(xml, sp)?;
+    let response = response_root(&doc)?;
+
+    // Exactly one assertion, counted over the whole document: a second copy hidden in
+    // Extensions, an Object or anywhere else is how wrapping attacks arrive.
+    let assertions: Vec<_> = doc
+        .descendants()
+        .filter(|n| {
+            n.has_tag_name((SAML, "Assertion")) || n.has_tag_name((SAML, "EncryptedAssertion"))
+        })
+        .collect();
+    let assertion = match assertions.as_slice() {
+        [] => {
+            let status = child(response, SAMLP, "Status")
+                .and_then(|s| child(s, SAMLP, "StatusCode"))
+                .and_then(|c| c.attribute("Value"));
+            return Err(match status {
+                Some(code) if code != STATUS_SUCCESS => Rejection::new(Code::StatusNotSuccess)
+                    .expected(STATUS_SUCCESS)
+                    .got(status_description(response)),
+                _ => Rejection::new(Code::NoAssertion),
+            });
+        }
+        [one] if one.parent() == Some(response) => *one,
+        [one] => {
+            return Err(Rejection::new(Code::NoAssertion)
+                .expected("an Assertion that is a child of the Response")
+                .got(format!(
+                    "one inside <{}>",
+                    one.parent_element().map_or("", |p| p.tag_name().name())
+                )));
+        }
+        more => {
+            return Err(Rejection::new(Code::MultipleAssertions)
+                .expected("1")
+                .got(more.len().to_string()));
+        }
+    };
+
+    let policy = Policy {
+        allow_sha1: team.settings.allow_sha1,
+        ..Policy::default()
+    };
+    let trust = Trust::at(&team.certificates, now);
+    let signed_response = child(response, DS, "Signature")
+        .map(|_| trust.verify(response, &policy))
+        .transpose()?;
+
+    // The assertion: in place, or decrypted into a document of its own.
+    let plaintext = if assertion.has_tag_name((SAML, "EncryptedAssertion")) {
+        Some(decrypt_assertion(response, sp)?)
+    } else {
+        None
+    };
+    let decrypted = plaintext.as_deref().map(|p| parse(p, sp)).transpose()?;
+    let assertion = match &decrypted {
+        Some(doc) => {
+            let root = doc.root_element();
+            if !root.has_tag_name((SAML, "Assertion")) {
+                return Err(Rejection::new(Code::NoAssertion)
+                    .expected("a saml:Assertion inside EncryptedAssertion")
+                    .got(format!("<{}>", root.tag_name().name())));
+            }
+            root
+        }
+        None => assertion,
+    };
+    let signed_assertion = child(assertion, DS, "Signature")
+        .map(|_| trust.verify(assertion, &policy))
+        .transpose()?;
+
+    let read: Vouched = match (&signed_assertion, &signed_response, &decrypted) {
+        (Some(verified), _, _) => Vouched::Signed(verified.element()),
+        (None, Some(verified), None) => {
+            // Invariant: the assertion is a child of the verified Response (checked above).
+            let inside = verified.element().child(SAML, "Assertion");
+            inside
+                .map(Vouched::Signed)
+                .ok_or_else(|| Rejection::new(Code::NoAssertion))?
+        }
+        (None, Some(_), Some(_)) => Vouched::SignedCiphertext(assertion),
+        (None, None, _) => {
+            return Err(Rejection::new(Code::Unsigned)
+                .expected("a signed Response or Assertion")
+                .got("no ds:Signature on either"));
+        }
+    };
+
+    // The wrapper. When the Response is signed these values are vouched for; when only the
+    // Assertion is, they can only refuse. Either way they are checked.
+    check_version(response.attribute("Version"), "Response")?;
+    if let Some(response_issuer) = child(response, SAML, "Issuer") {
+        check_issuer(
+            Some(xmldsig::text_content(response_issuer, None)),
+            issuer,
+            "Response",
+        )?;
+    }
+    let status = child(response, SAMLP, "Status")
+        .and_then(|s| child(s, SAMLP, "StatusCode"))
+        .and_then(|c| c.attribute("Value"));
+    if status != Some(STATUS_SUCCESS) {
+        return Err(Rejection::new(Code::StatusNotSuccess)
+            .expected(STATUS_SUCCESS)
+            .got(status_description(response)));
+    }
+    let acs = sp.acs_url();
+    if let Some(destination) = response.attribute("Destination") {
+        check_url(
+            &acs,
+            destination,
+            Code::DestinationMismatch,
+            "Destination (IdP: Single Sign-On URL / Reply URL)",
+        )?;
+    }
+    check_issue_instant(response.attribute("IssueInstant"), "Response", now, sp)?;
+
+    // The assertion, read only through `read`.
+    check_version(read.attribute("Version"), "Assertion")?;
+    check_issuer(
+        read.child(SAML, "Issuer").map(|i| i.text()),
+        issuer,
+        "Assertion",
+    )?;
+    let assertion_id = read
+        .attribute("ID")
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| {
+            Rejection::new(Code::MalformedXml)
+                .expected("an Assertion ID")
+                .got("none")
+        })?
+        .to_owned();
+
+    let subject = read.child(SAML, "Subject");
+    let bearer: Vec<Vouched> = subject
+        .iter()
+        .flat_map(|s| s.children_named(SAML, "SubjectConfirmation"))
+        .filter(|c| c.attribute("Method") == Some(BEARER))
+        .filter_map(|c| c.child(SAML, "SubjectConfirmationData"))
+        .collect();
+    if bearer.is_empty() {
+        return Err(Rejection::new(Code::NoBearerConfirmation)
+            .expected(format!(
+                "SubjectConfirmation Method=\"{BEARER}\" with SubjectConfirmationData"
+            ))
+            .got("none"));
+    }
+    // SAML profiles §4.1.4.2: at least one bearer confirmation must satisfy every condition;
+    // the first one's failure is reported when none does.
+    let mut first_failure = None;
+    let mut confirmed = None;
+    for data in &bearer {
+        match check_bearer(data, &acs, now, sp) {
+            Ok(c) => {
+                confirmed = Some(c);
+                break;
+            }
+            Err(e) => {
+                first_failure.get_or_insert(e);
+            }
+        }
+    }
+    let Some((confirmation_end, confirmation_in_response_to)) = confirmed else {
+        return Err(first_failure.unwrap_or_else(|| Rejection::new(Code::NoBearerConfirmation)));
+    };
+
+    let conditions = read.child(SAML, "Conditions");
+    let restrictions: Vec<Vouched> = conditions
+        .iter()
+        .flat_map(|c| c.children_named(SAML, "AudienceRestriction"))
+        .collect();
+    if restrictions.is_empty() {
+        return Err(Rejection::new(Code::AudienceMissing)
+            .expected(sp.entity_id.clone())
+            .got("no AudienceRestriction"));
+    }
+    // Every AudienceRestriction must admit this SP (SAML core §2.5.1.4).
+    for restriction in &restrictions {
+        let audiences: Vec<String> = restriction
+            .children_named(SAML, "Audience")
+            .iter()
+            .map(|a| a.text().trim().to_owned())
+            .collect();
+        if !audiences.contains(&sp.entity_id) {
+            let got = if audiences.is_empty() {
+                "an empty AudienceRestriction".to_owned()
+            } else {
+                audiences.join(", ")
+            };
+            let mut rejection = Rejection::new(Code::AudienceMismatch)
+                .expected(sp.entity_id.clone())
+                .got(got);
+            if let Some(close) = audiences.iter().find(|a| {
+                a.trim_end_matches('/')
+                    .eq_ignore_ascii_case(sp.entity_id.trim_end_matches('/'))
+            }) {
+                rejection = rejection.hint(format!(
+                    "The Audience {close:?} differs from the SP entity ID only by case or a trailing slash. Set the IdP's Audience URI to exactly {}.",
+                    sp.entity_id
+                ));
+            }
+            return Err(rejection);
+        }
+    }
+    let conditions_end = match &conditions {
+        Some(c) => check_window(c, "Conditions", now, sp)?,
+        None => None,
+    };
+    check_issue_instant(read.attribute("IssueInstant"), "Assertion", now, sp)?;
+
+    let response_in_response_to = response.attribute("InResponseTo").map(str::to_owned);
+    let in_response_to = match (response_in_response_to, confirmation_in_response_to) {
+        // Disagreement refuses, whether or not the wrapper is signed: refusing is always safe.
+        (Some(a), Some(b)) if a != b => {
+            return Err(Rejection::new(Code::InResponseToUnknown)
+                .expected(format!(
+                    "the Response's InResponseTo {a:?} also in SubjectConfirmationData"
+                ))
+                .got(b));
+        }
+        // The Response's own value counts only when its signature vouches for it; otherwise an
+        // edited wrapper could pass an IdP-initiated assertion off as an answer to a request.
+        (a, b) => b.or(a.filter(|_| signed_response.is_some())),
+    };
+    if in_response_to.is_none() && !team.settings.allow_idp_initiated {
+        return Err(Rejection::new(Code::UnsolicitedForbidden)
+            .expected("an InResponseTo naming this SP's AuthnRequest")
+            .got("none (IdP-initiated)"));
+    }
+
+    let name_id_node = subject.and_then(|s| s.child(SAML, "NameID"));
+    let name_id = name_id_node
+        .map(|n| n.text().trim().to_owned())
+        .filter(|n| !n.is_empty());
+    let Some(name_id) = name_id else {
+        let got = if subject.and_then(|s| s.child(SAML, "EncryptedID")).is_some() {
+            "an EncryptedID (not supported)"
+        } else {
+            "none"
+        };
+        return Err(Rejection::new(Code::NameIdMissing)
+            .expected("a non-empty Subject NameID")
+            .got(got));
+    };
+    let name_id_format = name_id_node
+        .and_then(|n| n.attribute("Format"))
+        .map(str::to_owned);
+
+    let attributes: Vec<(String, Vec<String>)> = read
+        .children_named(SAML, "AttributeStatement")
+        .iter()
+        .flat_map(|s| s.children_named(SAML, "Attribute"))
+        .filter_map(|a| {
+            let name = a.attribute("Name")?.to_owned();
+            let values = a
+                .children_named(SAML, "AttributeValue")
+                .iter()
+                .map(|v| v.text())
+                .collect();
+            Some((name, values))
+        })
+        .collect();
+    let email =
+        attributes::email(&name_id, name_id_format.as_deref(), &attributes).ok_or_else(|| {
+            Rejection::new(Code::EmailMissing)
+                .expected("an email in the NameID or in an email attribute")
+                .got(format!(
+                    "NameID format {}, attributes [{}]",
+                    name_id_format.as_deref().unwrap_or("unspecified"),
+                    attributes
+                        .iter()
+                        .map(|(n, _)| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+        })?;
+
+    let authn = read.child(SAML, "AuthnStatement");
+    let session_not_on_or_after = match &authn {
+        Some(a) => instant(
+            a,
+            "SessionNotOnOrAfter",
+            "AuthnStatement SessionNotOnOrAfter",
+        )?,
+        None => None,
+    };
+    let session_index = authn
+        .and_then(|a| a.attribute("SessionIndex"))
+        .map(str::to_owned);
+
+    // Remembered for as long as any part of the assertion could still be accepted: the latest
+    // end among every bearer confirmation (another one may pass later than the one that did)
+    // and the Conditions, plus the skew.
+    let latest_confirmation = bearer
+        .iter()
+        .filter_map(|d| d.attribute("NotOnOrAfter"))
+        .filter_map(|v| OffsetDateTime::parse(v.trim(), &Rfc3339).ok())
+        .fold(confirmation_end, OffsetDateTime::max);
+    let replay_until =
+        conditions_end.map_or(latest_confirmation, |c| c.max(latest_confirmation)) + sp.clock_skew;
+    let value = |names: &[&str]| attributes::first_value(&attributes, names).map(str::to_owned);
+    Ok(Login {
+        team_id: team.team.id.clone(),
+        assertion_id,
+        replay_until,
+        in_response_to,
+        given_name: value(attributes::GIVEN_NAME_NAMES),
+        family_name: value(attributes::FAMILY_NAME_NAMES),
+        display_name: value(attributes::DISPLAY_NAME_NAMES),
+        name_id,
+        name_id_format,
+        email,
+        session_not_on_or_after,
+        session_index,
+        attributes,
+    })
+}
+
+/// The team's certificates split by whether they have expired at `now`. Only unexpired ones
+/// vouch for a response; an expired one is tried only to say precisely why a signature failed
+/// (the IdP still signs with a certificate it should have rotated).
+struct Trust {
+    valid: Vec<Certificate>,
+    expired: Vec<Certificate>,
+}
+
+impl Trust {
+    fn at(certificates: &[Certificate], now: OffsetDateTime) -> Trust {
+        let now = openssl::asn1::Asn1Time::from_unix(now.unix_timestamp()).ok();
+        let (valid, expired) = certificates.iter().cloned().partition(|c| match &now {
+            Some(now) => c.x509().not_after() >= now.as_ref(),
+            // An instant OpenSSL cannot represent: judge nothing expired rather than everything.
+            None => true,
+        });
+        Trust { valid, expired }
+    }
+
+    fn verify<'a, 'input>(
+        &self,
+        element: roxmltree::Node<'a, 'input>,
+        policy: &Policy,
+    ) -> Result<xmldsig::Verified<'a, 'input>, Rejection> {
+        match xmldsig::verify(element, &self.valid, policy) {
+            Ok(verified) => Ok(verified),
+            Err(
+                e @ (xmldsig::Error::SignatureInvalid { .. }
+                | xmldsig::Error::NoCompatibleCertificate { .. }
+                | xmldsig::Error::NoTrustedCertificates),
+            ) => match self
+                .expired
+                .iter()
+                .find(|c| xmldsig::verify(element, std::slice::from_ref(*c), policy).is_ok())
+            {
+                Some(expired) => {
+                    let not_after = expired.x509().not_after().to_string();
+                    Err(Rejection::new(Code::SignatureInvalid)
+                        .expected("a signature by an unexpired certificate of the team's IdP metadata")
+                        .got(format!("signed by a certificate that expired {not_after}"))
+                        .hint(format!(
+                            "The IdP signs with a certificate that expired {not_after}. Rotate the IdP's signing certificate (activate the new one in the IdP) and update the team's metadata; a metadata URL picks it up by itself."
+                        )))
+                }
+                None => Err(Rejection::from(e)),
+            },
+            Err(e) => Err(Rejection::from(e)),
+        }
+    }
+}
+
+/// One bearer SubjectConfirmationData: Recipient is the ACS, NotOnOrAfter (required for bearer)
+/// not passed, NotBefore (if any) reached. Returns its NotOnOrAfter and InResponseTo.
+fn check_bearer(
+    data: &Vouched,
+    acs: &str,
+    now: OffsetDateTime,
+    sp: &SpConfig,
+) -> Result<(OffsetDateTime, Option<String>), Rejection> {
+    match data.attribute("Recipient") {
+        Some(recipient) => check_url(
+            acs,
+            recipient,
+            Code::RecipientMismatch,
+            "Recipient (IdP: Single Sign-On URL / Recipient URL)",
+        )?,
+        None => {
+            return Err(Rejection::new(Code::RecipientMismatch)
+                .expected(acs)
+                .got("no Recipient"));
+        }
+    }
+    let end = check_window(data, "SubjectConfirmationData", now, sp)?;
+    let end = end.ok_or_else(|| {
+        Rejection::new(Code::NoBearerConfirmation)
+            .expected("SubjectConfirmationData NotOnOrAfter (required for bearer)")
+            .got("none")
+    })?;
+    Ok((end, data.attribute("InResponseTo").map(str::to_owned)))
+}
+
+/// The status code, its second-level code and message, for a `status_not_success` report.
+fn status_description(response: roxmltree::Node) -> String {
+    let status = child(response, SAMLP, "Status");
+    let code = status.and_then(|s| child(s, SAMLP, "StatusCode"));
+    let mut out = code
+        .and_then(|c| c.attribute("Value"))
+        .unwrap_or("(no StatusCode)")
+        .to_owned();
+    if let Some(sub) = code
+        .and_then(|c| child(c, SAMLP, "StatusCode"))
+        .and_then(|c| c.attribute("Value"))
+    {
+        out.push_str(&format!(" / {sub}"));
+    }
+    if let Some(message) = status.and_then(|s| child(s, SAMLP, "StatusMessage")) {
+        out.push_str(&format!(
+            ": {}",
+            xmldsig::text_content(message, None).trim()
+        ));
+    }
+    out
+}
+
+/// The stateful checks, after every pure one: the request this answers (consumed once) and the
+/// replay cache.
+pub async fn consume(
+    login: &Login,
+    team: &TeamSso,
+    replay: &dyn ReplayCache,
+    requests: &dyn RequestStore,
+    now: OffsetDateTime,
+) -> Result<(), AcsError> {
+    if let Some(request_id) = &login.in_response_to {
+        if !requests
+            .take(&team.team.id, request_id, now)
+            .await
+            .map_err(AcsError::Storage)?
+        {
+            return Err(Rejection::new(Code::InResponseToUnknown)
+                .expected("the ID of an outstanding AuthnRequest from this SP")
+                .got(request_id.clone())
+                .into());
+        }
+    }
+    if !replay
+        .record(&team.team.id, &login.assertion_id, login.replay_until, now)
+        .await
+        .map_err(AcsError::Storage)?
+    {
+        return Err(Rejection::new(Code::ReplayedAssertion)
+            .expected("an assertion ID never seen before")
+            .got(login.assertion_id.clone())
+            .into());
+    }
+    Ok(())
+}
+
+/// The whole pipeline after the team is known: [`check`], then [`consume`].
+pub async fn validate(
+    xml: &str,
+    team: &TeamSso,
+    sp: &SpConfig,
+    now: OffsetDateTime,
+    replay: &dyn ReplayCache,
+    requests: &dyn RequestStore,
+) -> Result<Login, AcsError> {
+    let login = check(xml, team, sp, now)?;
+    consume(&login, team, replay, requests, now).await?;
+    Ok(login)
+}
