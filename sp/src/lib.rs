@@ -4,7 +4,11 @@
 //! Layout: [`model`] (teams, settings, members), [`store`] (sqlx storage), [`saml`] (metadata,
 //! the validation pipeline, AuthnRequests).
 
+pub mod admin;
+pub mod clock;
 pub mod config;
 pub mod model;
 pub mod saml;
 pub mod store;
+pub mod trust;
+pub mod web;

@@ -135,7 +135,9 @@ pub struct Member {
 /// `-`. It appears in URLs and cookies unescaped, so nothing else is allowed.
 pub fn valid_slug(slug: &str) -> bool {
     (1..=63).contains(&slug.len())
-        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !slug.starts_with('-')
         && !slug.ends_with('-')
 }

@@ -1,0 +1,315 @@
+//! Operator operations, shared by the `sp` CLI and the admin HTTP API so that both do exactly the
+//! same thing: create a team, set its plan, set its SSO (the customer's form), issue an API key,
+//! and show everything an operator needs to debug a login.
+
+use crate::model::{MetadataSource, Plan, Provisioning, SsoSettings, Team, valid_slug};
+use crate::saml::fetch::{FetchLimits, fetch_metadata};
+use crate::saml::metadata::check_static;
+use crate::saml::refresh::{after_failure, next_refresh_for};
+use crate::store::{MetadataCache, Store, StoreError};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Why an operation was refused; each names the field and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(
+        "slug {0:?} is not valid: use 1-63 characters of a-z, 0-9 and '-', not starting or ending with '-'"
+    )]
+    BadSlug(String),
+    #[error("no team has slug {0:?}; create it first with `sp team create {0}`")]
+    NoSuchTeam(String),
+    #[error("metadata: {0}")]
+    Metadata(String),
+    #[error("metadata URL: {0}")]
+    Fetch(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AdminError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AdminError::BadSlug(_) => "bad_slug",
+            AdminError::NoSuchTeam(_) => "no_such_team",
+            AdminError::Metadata(_) => "bad_metadata",
+            AdminError::Fetch(_) => "metadata_fetch_failed",
+            AdminError::Store(e) => e.code(),
+        }
+    }
+}
+
+/// A new API key: shown once, stored only as its SHA-256.
+pub fn new_api_key() -> String {
+    let mut bytes = [0u8; 24];
+    // The OS random source failing means no secret can be made at all.
+    openssl::rand::rand_bytes(&mut bytes).expect("the OS random source is available");
+    format!(
+        "ssolab_{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+pub fn api_key_hash(key: &str) -> [u8; 32] {
+    openssl::sha::sha256(key.as_bytes())
+}
+
+async fn team(store: &Store, slug: &str) -> Result<Team, AdminError> {
+    store
+        .team_by_slug(slug)
+        .await?
+        .ok_or_else(|| AdminError::NoSuchTeam(slug.to_owned()))
+}
+
+/// Creates a team; with API access, also its first API key (returned, never stored in clear).
+pub async fn create_team(
+    store: &Store,
+    slug: &str,
+    plan: Plan,
+    api_access: bool,
+    scim: bool,
+    now: OffsetDateTime,
+) -> Result<(Team, Option<String>), AdminError> {
+    if !valid_slug(slug) {
+        return Err(AdminError::BadSlug(slug.to_owned()));
+    }
+    let team = store.create_team(slug, plan, api_access, scim, now).await?;
+    let key = if api_access {
+        Some(issue_api_key(store, slug, now).await?)
+    } else {
+        None
+    };
+    Ok((team, key))
+}
+
+pub async fn set_plan(
+    store: &Store,
+    slug: &str,
+    plan: Plan,
+    api_access: bool,
+    scim: bool,
+) -> Result<Team, AdminError> {
+    match store.set_team_plan(slug, plan, api_access, scim).await {
+        Err(StoreError::NotFound { .. }) => Err(AdminError::NoSuchTeam(slug.to_owned())),
+        other => Ok(other?),
+    }
+}
+
+pub async fn issue_api_key(
+    store: &Store,
+    slug: &str,
+    now: OffsetDateTime,
+) -> Result<String, AdminError> {
+    let team = team(store, slug).await?;
+    let key = new_api_key();
+    store
+        .create_api_key(&team.id, &api_key_hash(&key), "issued by operator", now)
+        .await?;
+    Ok(key)
+}
+
+/// The customer's form: issuer plus static XML or a metadata URL. Static XML is checked before
+/// saving; a URL is fetched and checked once now, so a mistake shows here rather than at the
+/// first login. Metadata without a signing certificate is never saved.
+pub struct SsoForm {
+    pub issuer: String,
+    pub metadata: MetadataSource,
+    pub allow_idp_initiated: bool,
+    pub provisioning: Provisioning,
+    pub allow_sha1: bool,
+}
+
+pub async fn set_sso(
+    store: &Store,
+    http: &reqwest::Client,
+    slug: &str,
+    form: SsoForm,
+    now: OffsetDateTime,
+) -> Result<SsoSettings, AdminError> {
+    let team = team(store, slug).await?;
+    let issuer = form.issuer.trim().to_owned();
+    let fetched = match &form.metadata {
+        MetadataSource::Static(xml) => {
+            check_static(xml, &issuer, now).map_err(|e| AdminError::Metadata(e.to_string()))?;
+            None
+        }
+        MetadataSource::Url(url) => {
+            let body = fetch_metadata(http, url, &FetchLimits::default())
+                .await
+                .map_err(|e| AdminError::Fetch(e.to_string()))?;
+            let metadata = check_static(&body, &issuer, now)
+                .map_err(|e| AdminError::Metadata(format!("{url}: {e}")))?;
+            Some((url.clone(), body, next_refresh_for(now, &metadata)))
+        }
+    };
+    let settings = SsoSettings {
+        team_id: team.id.clone(),
+        idp_issuer: issuer,
+        metadata: form.metadata,
+        allow_idp_initiated: form.allow_idp_initiated,
+        provisioning: form.provisioning,
+        allow_sha1: form.allow_sha1,
+    };
+    store.set_sso(&settings).await?;
+    if let Some((url, body, next)) = fetched {
+        store
+            .record_metadata_success(&team.id, &url, &body, now, next)
+            .await?;
+    }
+    Ok(settings)
+}
+
+/// One pass of the background refresh: every URL-sourced team whose refresh is due is fetched
+/// and checked; a good copy replaces the last one, a failure keeps it and backs off.
+pub async fn refresh_due(
+    store: &Store,
+    http: &reqwest::Client,
+    now: OffsetDateTime,
+) -> Result<usize, StoreError> {
+    let due = store.metadata_due(now).await?;
+    for (team_id, url) in &due {
+        let Some(settings) = store.sso_by_team(team_id).await? else {
+            continue;
+        };
+        let outcome = match fetch_metadata(http, url, &FetchLimits::default()).await {
+            Ok(body) => check_static(&body, &settings.idp_issuer, now)
+                .map(|m| (body, m))
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match outcome {
+            Ok((body, metadata)) => {
+                tracing::info!(team = %team_id, url, "metadata refreshed");
+                store
+                    .record_metadata_success(
+                        team_id,
+                        url,
+                        &body,
+                        now,
+                        next_refresh_for(now, &metadata),
+                    )
+                    .await?;
+            }
+            Err(error) => {
+                let failures = store
+                    .metadata_cache(team_id)
+                    .await?
+                    .map_or(0, |c| c.consecutive_failures)
+                    + 1;
+                tracing::warn!(team = %team_id, url, failures, "metadata refresh failed; keeping the last good copy: {error}");
+                store
+                    .record_metadata_failure(
+                        team_id,
+                        url,
+                        &error,
+                        now,
+                        after_failure(now, failures),
+                    )
+                    .await?;
+            }
+        }
+    }
+    Ok(due.len())
+}
+
+fn instant(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
+}
+
+/// Everything about a team, as an operator reads it (`sp team show`, `GET /admin/teams/{slug}`).
+pub async fn show(store: &Store, slug: &str, now: OffsetDateTime) -> Result<String, AdminError> {
+    let team = team(store, slug).await?;
+    let mut out = format!(
+        "team {}\n  id: {}\n  plan: {}\n  api access: {}\n  scim: {}\n",
+        team.slug,
+        team.id,
+        team.plan.as_str(),
+        team.api_access,
+        team.scim_enabled
+    );
+    let Some(sso) = store.sso_by_team(&team.id).await? else {
+        out.push_str("sso: not configured (sp team sso SLUG --issuer ID --metadata-file F | --metadata-url U)\n");
+        return Ok(out);
+    };
+    out.push_str(&format!(
+        "sso:\n  issuer: {}\n  idp-initiated login: {}\n  provisioning: {}\n  sha-1 allowed: {}\n",
+        sso.idp_issuer,
+        if sso.allow_idp_initiated {
+            "allowed"
+        } else {
+            "refused"
+        },
+        sso.provisioning.as_str(),
+        sso.allow_sha1
+    ));
+    if team.plan != Plan::Custom {
+        out.push_str("  note: logins are refused (sso_not_enabled) until the plan is custom\n");
+    }
+    let document = match &sso.metadata {
+        MetadataSource::Static(xml) => {
+            out.push_str("  metadata: static XML\n");
+            Some(xml.clone())
+        }
+        MetadataSource::Url(url) => {
+            out.push_str(&format!("  metadata: {url}\n"));
+            let cache = store.metadata_cache(&team.id).await?;
+            describe_cache(&mut out, cache.as_ref());
+            cache.and_then(|c| c.body)
+        }
+    };
+    if let Some(xml) = document {
+        match check_static(&xml, &sso.idp_issuer, now) {
+            Ok(metadata) => {
+                for cert in metadata.certificate_report(now) {
+                    out.push_str(&format!(
+                        "  signing certificate: {} (valid {} to {}){}\n",
+                        cert.subject,
+                        instant(cert.not_before),
+                        instant(cert.not_after),
+                        if cert.expired {
+                            " EXPIRED"
+                        } else if cert.not_yet_valid {
+                            " NOT YET VALID"
+                        } else {
+                            ""
+                        }
+                    ));
+                }
+                if let Some(sso_url) = metadata.preferred_sso() {
+                    out.push_str(&format!(
+                        "  idp sso url: {} ({})\n",
+                        sso_url.location,
+                        sso_url.binding.uri()
+                    ));
+                }
+            }
+            Err(e) => out.push_str(&format!(
+                "  metadata in force does not pass the checks: {e}\n"
+            )),
+        }
+    }
+    Ok(out)
+}
+
+fn describe_cache(out: &mut String, cache: Option<&MetadataCache>) {
+    let Some(cache) = cache else {
+        out.push_str("  fetched: never\n");
+        return;
+    };
+    match cache.fetched_at {
+        Some(t) => out.push_str(&format!("  last good copy fetched: {}\n", instant(t))),
+        None => out.push_str("  last good copy fetched: never\n"),
+    }
+    if let (Some(error), Some(at)) = (&cache.last_error, cache.last_error_at) {
+        out.push_str(&format!(
+            "  last fetch failed at {} ({} failure(s) in a row): {}\n",
+            instant(at),
+            cache.consecutive_failures,
+            error
+        ));
+    }
+    out.push_str(&format!(
+        "  next refresh: {}\n",
+        instant(cache.next_refresh_at)
+    ));
+}

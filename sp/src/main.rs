@@ -1,0 +1,318 @@
+//! `sp`: run the Service Provider, and configure its teams (the operator's side of the form a
+//! customer fills in). Thin glue over the library: `main` → `run` → exit code.
+
+use clap::{Args, Parser, Subcommand};
+use sp::admin::{self, SsoForm};
+use sp::clock::SystemClock;
+use sp::config::SpConfig;
+use sp::model::{MetadataSource, Plan, Provisioning};
+use sp::store::Store;
+use sp::trust::TrustCache;
+use sp::web::{self, AppState};
+use std::process::ExitCode;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+#[derive(Parser)]
+#[command(
+    name = "sp",
+    version,
+    about = "The ssolab Service Provider: multi-tenant SAML SSO on SQLite or PostgreSQL"
+)]
+struct Cli {
+    /// Database URL: sqlite://FILE (created if missing) or postgres://…
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = "sqlite://ssolab.db"
+    )]
+    database: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the SP (runs pending migrations first)
+    Serve(ServeArgs),
+    /// Configure and inspect teams
+    #[command(subcommand)]
+    Team(TeamCommand),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Public base URL; the ACS is BASE/api/saml/consume
+    #[arg(long, default_value = "https://www.qualified.io")]
+    base_url: String,
+    /// SP entity ID, the Audience assertions must name
+    #[arg(long, default_value = "https://qualified.io")]
+    entity_id: String,
+    /// Leave `Secure` off cookies (for plain http://localhost only)
+    #[arg(long)]
+    insecure_cookies: bool,
+    /// Redirect (301) every other Host to this one, as production redirects to www
+    #[arg(long)]
+    canonical_host: Option<String>,
+    /// SP private key (PEM) for encrypted assertions; with --sp-cert
+    #[arg(long, requires = "sp_cert")]
+    sp_key: Option<std::path::PathBuf>,
+    /// SP certificate (PEM) published in SP metadata for encryption
+    #[arg(long, requires = "sp_key")]
+    sp_cert: Option<std::path::PathBuf>,
+    /// Allowed clock difference with IdPs, in seconds
+    #[arg(long, default_value_t = 180)]
+    clock_skew: i64,
+}
+
+#[derive(Subcommand)]
+enum TeamCommand {
+    /// Create a team (prints its API key once when it has API access)
+    Create {
+        slug: String,
+        #[arg(long, default_value = "custom", value_parser = parse_plan)]
+        plan: Plan,
+        #[arg(long)]
+        api_access: bool,
+        #[arg(long)]
+        scim: bool,
+    },
+    /// Change a team's plan, API access and SCIM switch
+    Plan {
+        slug: String,
+        #[arg(long, value_parser = parse_plan)]
+        plan: Plan,
+        #[arg(long, action = clap::ArgAction::Set, default_value_t = false)]
+        api_access: bool,
+        #[arg(long, action = clap::ArgAction::Set, default_value_t = false)]
+        scim: bool,
+    },
+    /// Set a team's SSO: the IdP issuer plus its metadata, static or by URL
+    Sso {
+        slug: String,
+        /// The IdP's entity ID (the Issuer of its responses)
+        #[arg(long)]
+        issuer: String,
+        /// Static metadata XML file
+        #[arg(
+            long,
+            conflicts_with = "metadata_url",
+            required_unless_present = "metadata_url"
+        )]
+        metadata_file: Option<std::path::PathBuf>,
+        /// Dynamic metadata URL (https; http only for loopback), refreshed in the background
+        #[arg(long)]
+        metadata_url: Option<String>,
+        /// Accept IdP-initiated (unsolicited) responses
+        #[arg(long, action = clap::ArgAction::Set, default_value_t = true)]
+        allow_idp_initiated: bool,
+        /// jit: first login creates the member; scim: only SCIM does
+        #[arg(long, default_value = "jit", value_parser = parse_provisioning)]
+        provisioning: Provisioning,
+        /// Accept SHA-1 signatures from this IdP
+        #[arg(long)]
+        allow_sha1: bool,
+    },
+    /// Issue another API key (printed once)
+    ApiKey { slug: String },
+    /// Show a team: settings, metadata status, certificate expiry
+    Show { slug: String },
+}
+
+fn parse_plan(s: &str) -> Result<Plan, String> {
+    Plan::parse(s).ok_or_else(|| format!("unknown plan {s:?}; use free, team or custom"))
+}
+
+fn parse_provisioning(s: &str) -> Result<Provisioning, String> {
+    Provisioning::parse(s).ok_or_else(|| format!("unknown provisioning {s:?}; use jit or scim"))
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("sp: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sp: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn open(database: &str) -> Result<Store, Box<dyn std::error::Error>> {
+    let store = Store::connect(database).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let store = open(&cli.database).await?;
+    let now = OffsetDateTime::now_utc();
+    let http = sp::saml::fetch::metadata_client(&sp::saml::fetch::FetchLimits::default())?;
+    match cli.command {
+        Command::Serve(args) => serve(store, http, args).await,
+        Command::Team(TeamCommand::Create {
+            slug,
+            plan,
+            api_access,
+            scim,
+        }) => {
+            let (team, key) =
+                admin::create_team(&store, &slug, plan, api_access, scim, now).await?;
+            println!("created team {} (plan {})", team.slug, team.plan.as_str());
+            if let Some(key) = key {
+                println!("API key (shown once, store it now): {key}");
+            }
+            Ok(())
+        }
+        Command::Team(TeamCommand::Plan {
+            slug,
+            plan,
+            api_access,
+            scim,
+        }) => {
+            let team = admin::set_plan(&store, &slug, plan, api_access, scim).await?;
+            println!(
+                "team {}: plan {}, api access {}, scim {}",
+                team.slug,
+                team.plan.as_str(),
+                team.api_access,
+                team.scim_enabled
+            );
+            Ok(())
+        }
+        Command::Team(TeamCommand::Sso {
+            slug,
+            issuer,
+            metadata_file,
+            metadata_url,
+            allow_idp_initiated,
+            provisioning,
+            allow_sha1,
+        }) => {
+            let metadata = match (metadata_file, metadata_url) {
+                (Some(path), _) => MetadataSource::Static(
+                    std::fs::read_to_string(&path)
+                        .map_err(|e| format!("--metadata-file {}: {e}", path.display()))?,
+                ),
+                (None, Some(url)) => MetadataSource::Url(url),
+                (None, None) => return Err("give --metadata-file or --metadata-url".into()),
+            };
+            let form = SsoForm {
+                issuer,
+                metadata,
+                allow_idp_initiated,
+                provisioning,
+                allow_sha1,
+            };
+            admin::set_sso(&store, &http, &slug, form, now).await?;
+            print!("{}", admin::show(&store, &slug, now).await?);
+            Ok(())
+        }
+        Command::Team(TeamCommand::ApiKey { slug }) => {
+            println!(
+                "API key (shown once, store it now): {}",
+                admin::issue_api_key(&store, &slug, now).await?
+            );
+            Ok(())
+        }
+        Command::Team(TeamCommand::Show { slug }) => {
+            print!("{}", admin::show(&store, &slug, now).await?);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(
+    store: Store,
+    http: reqwest::Client,
+    args: ServeArgs,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut sp = SpConfig::qualified();
+    sp.base_url = args.base_url;
+    sp.entity_id = args.entity_id;
+    sp.clock_skew = time::Duration::seconds(args.clock_skew);
+    let mut encryption_certificate = None;
+    if let (Some(key), Some(cert)) = (&args.sp_key, &args.sp_cert) {
+        let key_pem = std::fs::read(key).map_err(|e| format!("--sp-key {}: {e}", key.display()))?;
+        let cert_pem =
+            std::fs::read(cert).map_err(|e| format!("--sp-cert {}: {e}", cert.display()))?;
+        let private = xmldsig::PrivateKey::from_pem(&key_pem, Some(&cert_pem))?;
+        encryption_certificate = private.certificate().map(|c| c.to_base64()).transpose()?;
+        sp.decryption_key = Some(private);
+    }
+    let state = AppState {
+        store: store.clone(),
+        sp: Arc::new(sp),
+        clock: Arc::new(SystemClock),
+        trust: Arc::new(TrustCache::default()),
+        secure_cookies: !args.insecure_cookies,
+        canonical_host: args.canonical_host,
+        encryption_certificate,
+    };
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| format!("--listen {}: {e}", args.listen))?;
+    tracing::info!(
+        "sp listening on http://{} (ACS {})",
+        listener.local_addr()?,
+        state.sp.acs_url()
+    );
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let refresher = {
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = admin::refresh_due(&store, &http, OffsetDateTime::now_utc()).await {
+                    tracing::error!("metadata refresh pass failed: {e}");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {}
+                    _ = stopped.changed() => break,
+                }
+            }
+        })
+    };
+    web::serve(listener, state, shutdown_signal()).await?;
+    let _ = stop.send(true);
+    let _ = refresher.await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

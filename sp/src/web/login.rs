@@ -1,0 +1,165 @@
+//! The login page, SP-initiated login ("SSO LOG IN"), the signed-in page and logout.
+
+use super::{AppState, pages, session};
+use crate::model::Plan;
+use crate::saml::authn_request;
+use crate::saml::metadata::Binding;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use time::Duration;
+
+/// How long an AuthnRequest waits for its Response.
+const REQUEST_LIFETIME: Duration = Duration::minutes(10);
+
+fn page(status: StatusCode, html: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response()
+}
+
+/// `GET /login`: "SSO LOG IN" appears once a first IdP-initiated login set the team cookie.
+pub async fn login_page(headers: HeaderMap) -> Html<String> {
+    let team = session::cookie(&headers, session::SSO_TEAM_COOKIE)
+        .filter(|slug| crate::model::valid_slug(slug));
+    Html(pages::login(team))
+}
+
+#[derive(serde::Deserialize)]
+pub struct LoginQuery {
+    #[serde(rename = "RelayState")]
+    relay_state: Option<String>,
+}
+
+/// `GET /api/saml/login/{team}`: an AuthnRequest to the team's IdP over HTTP-Redirect. The
+/// request ID is stored server-side, so the answer needs no cross-site cookie.
+pub async fn sp_initiated(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(query): Query<LoginQuery>,
+) -> Response {
+    let not_found = || {
+        page(
+            StatusCode::NOT_FOUND,
+            pages::diagnostic(
+                "Unknown team",
+                "unknown_team",
+                "No team with single sign-on has this login URL. Check the link, or log in from your identity provider's portal.",
+            ),
+        )
+    };
+    let team = match state.store.team_by_slug(&slug).await {
+        Ok(Some(team)) => team,
+        Ok(None) => return not_found(),
+        Err(e) => return super::internal("team lookup", e),
+    };
+    let settings = match state.store.sso_by_team(&team.id).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return not_found(),
+        Err(e) => return super::internal("SSO settings lookup", e),
+    };
+    if team.plan != Plan::Custom {
+        return page(
+            StatusCode::FORBIDDEN,
+            pages::diagnostic(
+                "Single sign-on is not enabled",
+                "sso_not_enabled",
+                crate::saml::rejection::Code::SsoNotEnabled.hint(),
+            ),
+        );
+    }
+    let metadata = match state.trust.metadata(&state.store, &settings).await {
+        Ok(m) => m,
+        Err(e) => return super::internal("loading the team's metadata", e),
+    };
+    // Redirect when the IdP offers it (the usual case), else POST (JumpCloud offers only POST).
+    let Some(endpoint) = metadata.preferred_sso().cloned() else {
+        return page(
+            StatusCode::BAD_GATEWAY,
+            pages::diagnostic(
+                "The IdP takes no login requests",
+                "no_sso_url",
+                "The IdP's metadata lists no SingleSignOnService with the HTTP-Redirect or HTTP-POST binding. Log in from the IdP's portal instead.",
+            ),
+        );
+    };
+    let sso_url = endpoint.location.as_str();
+    let now = state.clock.now();
+    let id = format!("_{}", crate::model::Id::random());
+    if let Err(e) = state
+        .store
+        .store_request(&id, &team.id, now, now + REQUEST_LIFETIME)
+        .await
+    {
+        return super::internal("storing the AuthnRequest ID", e);
+    }
+    let request = authn_request::build(&id, &state.sp.entity_id, &state.sp.acs_url(), sso_url, now);
+    let relay = query.relay_state.filter(|r| session::same_site_path(r));
+    if endpoint.binding == Binding::HttpPost {
+        return page(
+            StatusCode::OK,
+            pages::post_binding(
+                sso_url,
+                &authn_request::post_value(&request),
+                relay.as_deref(),
+            ),
+        );
+    }
+    match authn_request::redirect_url(sso_url, &request, relay.as_deref()) {
+        // 302 as SAML's HTTP-Redirect binding uses; the browser follows it with GET.
+        Ok(url) => (StatusCode::FOUND, [(header::LOCATION, url)]).into_response(),
+        Err(e) => super::internal("encoding the AuthnRequest", e),
+    }
+}
+
+/// `GET /`: who is signed in, or the way to the login page.
+pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(token) = session::cookie(&headers, session::SESSION_COOKIE) else {
+        return Redirect::to("/login").into_response();
+    };
+    let now = state.clock.now();
+    let row = match state.store.session(&session::token_hash(token), now).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return Redirect::to("/login").into_response(),
+        Err(e) => return super::internal("session lookup", e),
+    };
+    let team = state.store.team_by_id(&row.team_id).await;
+    let member = state.store.member_by_id(&row.team_id, &row.member_id).await;
+    match (team, member) {
+        (Ok(Some(team)), Ok(Some(member))) if member.active => {
+            page(StatusCode::OK, pages::home(&team, &member))
+        }
+        (Ok(_), Ok(_)) => Redirect::to("/login").into_response(),
+        (Err(e), _) | (_, Err(e)) => super::internal("member lookup", e),
+    }
+}
+
+/// `POST /logout`: ends the session here (local logout; the IdP session is the IdP's).
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = session::cookie(&headers, session::SESSION_COOKIE) {
+        if let Err(e) = state
+            .store
+            .delete_session(&session::token_hash(token))
+            .await
+        {
+            return super::internal("logout", e);
+        }
+    }
+    let expired = session::set_cookie(
+        session::SESSION_COOKIE,
+        "",
+        Duration::ZERO,
+        state.secure_cookies,
+    );
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, "/login".to_owned()),
+            (header::SET_COOKIE, expired),
+        ],
+    )
+        .into_response()
+}
