@@ -77,10 +77,10 @@ pub fn status_for(code: Code) -> StatusCode {
 fn refused(team: Option<&str>, rejection: Rejection) -> Response {
     // Code and the offending values go to the log; the assertion itself never does.
     tracing::warn!(
-        team = team.unwrap_or("-"),
-        code = rejection.code.as_str(),
-        expected = rejection.expected.as_deref().unwrap_or("-"),
-        got = rejection.got.as_deref().unwrap_or("-"),
+        team = %team.unwrap_or("-"),
+        code = %rejection.code,
+        expected = ?rejection.expected.as_deref().unwrap_or("-"),
+        got = ?rejection.got.as_deref().unwrap_or("-"),
         "SAML response refused"
     );
     (
@@ -92,7 +92,7 @@ fn refused(team: Option<&str>, rejection: Rejection) -> Response {
 }
 
 fn internal(team: Option<&str>, what: &str, detail: impl std::fmt::Display) -> Response {
-    tracing::error!(team = team.unwrap_or("-"), "ACS {what} failed: {detail}");
+    tracing::error!(team = %team.unwrap_or("-"), "ACS {what} failed: {detail}");
     (
         StatusCode::INTERNAL_SERVER_ERROR,
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
