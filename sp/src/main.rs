@@ -58,6 +58,10 @@ struct ServeArgs {
     /// Redirect (301) every other Host to this one, as production redirects to www
     #[arg(long)]
     canonical_host: Option<String>,
+    /// Operator token for the admin HTTP API under /admin (at least 16 visible characters, e.g.
+    /// `openssl rand -hex 32`); without it the admin API is off
+    #[arg(long, env = "SSOLAB_OPERATOR_TOKEN", hide_env_values = true)]
+    operator_token: Option<sp::web::admin_api::OperatorToken>,
     /// SP private key (PEM) for encrypted assertions; with --sp-cert
     #[arg(long, requires = "sp_cert")]
     sp_key: Option<std::path::PathBuf>,
@@ -266,6 +270,8 @@ async fn serve(
         secure_cookies: !args.insecure_cookies,
         canonical_host: args.canonical_host,
         encryption_certificate,
+        operator_token: args.operator_token,
+        http: http.clone(),
     };
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await

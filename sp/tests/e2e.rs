@@ -61,6 +61,8 @@ async fn start(store: Store, canonical_host: Option<&str>) -> RunningSp {
         secure_cookies: true,
         canonical_host: canonical_host.map(str::to_owned),
         encryption_certificate: None,
+        operator_token: None,
+        http: http(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

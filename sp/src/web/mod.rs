@@ -2,6 +2,7 @@
 //! binary (STYLE practice 9).
 
 pub mod acs;
+pub mod admin_api;
 pub mod diagnostics;
 pub mod login;
 pub mod pages;
@@ -34,6 +35,11 @@ pub struct AppState {
     pub canonical_host: Option<String>,
     /// SP metadata's encryption certificate (base64 DER), when the SP decrypts assertions.
     pub encryption_certificate: Option<String>,
+    /// The admin API's operator token; `None` turns the admin API off (its routes answer 404).
+    pub operator_token: Option<admin_api::OperatorToken>,
+    /// Client for fetching metadata URLs when the admin API sets SSO
+    /// (`crate::saml::fetch::metadata_client`).
+    pub http: reqwest::Client,
 }
 
 /// A 500 page whose detail goes to the log only.
@@ -90,6 +96,7 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(login::login_page))
         .route("/logout", post(login::logout))
         .route("/", get(login::home))
+        .merge(admin_api::router())
         .fallback(diagnostics::fallback)
         .layer(middleware::from_fn_with_state(
             state.clone(),
