@@ -1,6 +1,10 @@
 //! The ssolab IdP simulator: SAML responses with every field, key and fault a real IdP (or an
-//! attacker) can produce, presets that behave like Okta, Entra ID, Google, OneLogin, AD FS,
-//! PingFederate and JumpCloud, and a server with metadata and a login page.
-//!
-//! Not built yet: this crate holds no code until its own issue. It will sign and encrypt with
-//! `xmldsig` and must never depend on `sp` (it is an independent witness).
+//! attacker) can produce, presets that behave like real IdPs, and a server with metadata and a
+//! login page. It is an independent witness: it never depends on the `sp` crate, so a
+//! misunderstanding in the SP cannot hide by being mirrored here.
+
+pub mod build;
+pub mod keys;
+pub mod metadata;
+pub mod render;
+pub mod spec;
