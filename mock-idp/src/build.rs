@@ -35,7 +35,11 @@ pub fn build(spec: &ResponseSpec, now: OffsetDateTime) -> Result<Built, BuildErr
     let mut xml = crate::render::render(spec, now);
     let signing = &spec.signing;
     let key = keys::signing_key(signing.key, signing.key_type)?;
-    let options = SignOptions { signature: signing.signature, digest: signing.digest, include_certificate: signing.include_certificate };
+    let options = SignOptions {
+        signature: signing.signature,
+        digest: signing.digest,
+        include_certificate: signing.include_certificate,
+    };
     if spec.include_assertion && signing.placement.signs_assertion() {
         xml = xmldsig::sign(&xml, &spec.assertion_id, &key, &options)?;
     }
@@ -43,10 +47,21 @@ pub fn build(spec: &ResponseSpec, now: OffsetDateTime) -> Result<Built, BuildErr
         if let Some(encryption) = &spec.encryption {
             let recipient = match encryption.to {
                 EncryptTo::Sp => keys::sp_certificate()?,
-                EncryptTo::WrongKey => keys::certificate(crate::keys::KeyRole::Current, KeyType::Rsa)?,
+                EncryptTo::WrongKey => {
+                    keys::certificate(crate::keys::KeyRole::Current, KeyType::Rsa)?
+                }
             };
-            let options = xmldsig::EncryptOptions { cipher: encryption.cipher, key_transport: encryption.transport };
-            xml = xmldsig::encrypt_element(&xml, &spec.assertion_id, &recipient, &options, Some(SAML_ENCRYPTED_ASSERTION))?;
+            let options = xmldsig::EncryptOptions {
+                cipher: encryption.cipher,
+                key_transport: encryption.transport,
+            };
+            xml = xmldsig::encrypt_element(
+                &xml,
+                &spec.assertion_id,
+                &recipient,
+                &options,
+                Some(SAML_ENCRYPTED_ASSERTION),
+            )?;
         }
     }
     if signing.placement.signs_response() {

@@ -24,7 +24,12 @@ pub enum KeyType {
 }
 
 impl KeyRole {
-    pub const ALL: [KeyRole; 4] = [KeyRole::Current, KeyRole::Next, KeyRole::Attacker, KeyRole::Expired];
+    pub const ALL: [KeyRole; 4] = [
+        KeyRole::Current,
+        KeyRole::Next,
+        KeyRole::Attacker,
+        KeyRole::Expired,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -52,11 +57,17 @@ pub fn keys_dir() -> PathBuf {
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error("no {role} key of type {kind}: the fixtures have an expired key for RSA only")]
-    Unavailable { role: &'static str, kind: &'static str },
+    Unavailable {
+        role: &'static str,
+        kind: &'static str,
+    },
     #[error("cannot read {path}: {reason} (set SSOLAB_FIXTURES to the fixtures folder)")]
     Read { path: String, reason: String },
     #[error("{path}: {source}")]
-    Key { path: String, source: xmldsig::Error },
+    Key {
+        path: String,
+        source: xmldsig::Error,
+    },
 }
 
 fn stem(role: KeyRole, kind: KeyType) -> Result<String, KeyError> {
@@ -65,30 +76,43 @@ fn stem(role: KeyRole, kind: KeyType) -> Result<String, KeyError> {
         KeyType::Ec => "ec",
     };
     if role == KeyRole::Expired && kind == KeyType::Ec {
-        return Err(KeyError::Unavailable { role: role.name(), kind: kind_name });
+        return Err(KeyError::Unavailable {
+            role: role.name(),
+            kind: kind_name,
+        });
     }
     Ok(format!("idp-{kind_name}-{}", role.name()))
 }
 
 fn read(name: &str) -> Result<Vec<u8>, KeyError> {
     let path = keys_dir().join(name);
-    std::fs::read(&path).map_err(|e| KeyError::Read { path: path.display().to_string(), reason: e.to_string() })
+    std::fs::read(&path).map_err(|e| KeyError::Read {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// The signing key with its certificate.
 pub fn signing_key(role: KeyRole, kind: KeyType) -> Result<PrivateKey, KeyError> {
     let stem = stem(role, kind)?;
-    PrivateKey::from_pem(&read(&format!("{stem}.key"))?, Some(&read(&format!("{stem}.crt"))?))
-        .map_err(|source| KeyError::Key { path: stem, source })
+    PrivateKey::from_pem(
+        &read(&format!("{stem}.key"))?,
+        Some(&read(&format!("{stem}.crt"))?),
+    )
+    .map_err(|source| KeyError::Key { path: stem, source })
 }
 
 /// The certificate of a signing key.
 pub fn certificate(role: KeyRole, kind: KeyType) -> Result<Certificate, KeyError> {
     let stem = stem(role, kind)?;
-    Certificate::from_pem(&read(&format!("{stem}.crt"))?).map_err(|source| KeyError::Key { path: stem, source })
+    Certificate::from_pem(&read(&format!("{stem}.crt"))?)
+        .map_err(|source| KeyError::Key { path: stem, source })
 }
 
 /// The SP's encryption certificate (`sp-rsa.crt`), which assertions are encrypted to.
 pub fn sp_certificate() -> Result<Certificate, KeyError> {
-    Certificate::from_pem(&read("sp-rsa.crt")?).map_err(|source| KeyError::Key { path: "sp-rsa.crt".into(), source })
+    Certificate::from_pem(&read("sp-rsa.crt")?).map_err(|source| KeyError::Key {
+        path: "sp-rsa.crt".into(),
+        source,
+    })
 }

@@ -4,7 +4,10 @@
 //! misunderstanding in the SP cannot hide by being mirrored here.
 
 pub mod build;
+pub mod faults;
 pub mod keys;
 pub mod metadata;
+pub mod names;
+pub mod presets;
 pub mod render;
 pub mod spec;

@@ -26,11 +26,19 @@ impl Published {
 }
 
 /// IdP metadata for `entity_id` with SSO at `sso_url` (HTTP-Redirect and HTTP-POST).
-pub fn render(entity_id: &str, sso_url: &str, published: Published, key_type: KeyType) -> Result<String, KeyError> {
+pub fn render(
+    entity_id: &str,
+    sso_url: &str,
+    published: Published,
+    key_type: KeyType,
+) -> Result<String, KeyError> {
     let mut keys_xml = String::new();
     for role in published.roles() {
         let cert = keys::certificate(*role, key_type)?;
-        let b64 = cert.to_base64().map_err(|source| KeyError::Key { path: role.name().to_owned(), source })?;
+        let b64 = cert.to_base64().map_err(|source| KeyError::Key {
+            path: role.name().to_owned(),
+            source,
+        })?;
         keys_xml.push_str(&format!(
             "    <md:KeyDescriptor use=\"signing\">\n      <ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">\n        <ds:X509Data>\n          <ds:X509Certificate>{b64}</ds:X509Certificate>\n        </ds:X509Data>\n      </ds:KeyInfo>\n    </md:KeyDescriptor>\n"
         ));

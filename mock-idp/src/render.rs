@@ -56,13 +56,22 @@ pub fn render(spec: &ResponseSpec, now: OffsetDateTime) -> String {
     if let Some(issuer) = &spec.response_issuer {
         x.push_str(&format!("<{a}:Issuer>{}</{a}:Issuer>", escape(issuer)));
     }
-    x.push_str(&format!("<{p}:Status><{p}:StatusCode Value=\"{}\"", escape(&spec.status.code)));
+    x.push_str(&format!(
+        "<{p}:Status><{p}:StatusCode Value=\"{}\"",
+        escape(&spec.status.code)
+    ));
     match &spec.status.sub_code {
-        Some(sub) => x.push_str(&format!("><{p}:StatusCode Value=\"{}\"/></{p}:StatusCode>", escape(sub))),
+        Some(sub) => x.push_str(&format!(
+            "><{p}:StatusCode Value=\"{}\"/></{p}:StatusCode>",
+            escape(sub)
+        )),
         None => x.push_str("/>"),
     }
     if let Some(message) = &spec.status.message {
-        x.push_str(&format!("<{p}:StatusMessage>{}</{p}:StatusMessage>", escape(message)));
+        x.push_str(&format!(
+            "<{p}:StatusMessage>{}</{p}:StatusMessage>",
+            escape(message)
+        ));
     }
     x.push_str(&format!("</{p}:Status>"));
     if spec.include_assertion {
@@ -92,13 +101,28 @@ pub fn render_assertion(spec: &ResponseSpec, idp_now: OffsetDateTime) -> String 
     if let Some(name_id) = &spec.name_id {
         x.push_str(&format!("<{a}:NameID"));
         attr(&mut x, "Format", name_id.format.as_deref());
-        attr(&mut x, "SPNameQualifier", name_id.sp_name_qualifier.as_deref());
+        attr(
+            &mut x,
+            "SPNameQualifier",
+            name_id.sp_name_qualifier.as_deref(),
+        );
         x.push_str(&format!(">{}</{a}:NameID>", escape(&name_id.value)));
     }
-    x.push_str(&format!("<{a}:SubjectConfirmation Method=\"{}\"><{a}:SubjectConfirmationData", escape(&spec.confirmation_method)));
+    x.push_str(&format!(
+        "<{a}:SubjectConfirmation Method=\"{}\"><{a}:SubjectConfirmationData",
+        escape(&spec.confirmation_method)
+    ));
     attr(&mut x, "InResponseTo", spec.in_response_to.as_deref());
-    attr(&mut x, "NotBefore", t.confirmation_not_before.map(at).as_deref());
-    attr(&mut x, "NotOnOrAfter", t.confirmation_not_on_or_after.map(at).as_deref());
+    attr(
+        &mut x,
+        "NotBefore",
+        t.confirmation_not_before.map(at).as_deref(),
+    );
+    attr(
+        &mut x,
+        "NotOnOrAfter",
+        t.confirmation_not_on_or_after.map(at).as_deref(),
+    );
     attr(&mut x, "Recipient", spec.recipient.as_deref());
     x.push_str(&format!("/></{a}:SubjectConfirmation></{a}:Subject>"));
     x.push_str(&format!("<{a}:Conditions"));
@@ -108,14 +132,24 @@ pub fn render_assertion(spec: &ResponseSpec, idp_now: OffsetDateTime) -> String 
     if !spec.audiences.is_empty() {
         x.push_str(&format!("<{a}:AudienceRestriction>"));
         for audience in &spec.audiences {
-            x.push_str(&format!("<{a}:Audience>{}</{a}:Audience>", escape(audience)));
+            x.push_str(&format!(
+                "<{a}:Audience>{}</{a}:Audience>",
+                escape(audience)
+            ));
         }
         x.push_str(&format!("</{a}:AudienceRestriction>"));
     }
     x.push_str(&format!("</{a}:Conditions>"));
-    x.push_str(&format!("<{a}:AuthnStatement AuthnInstant=\"{}\"", at(t.authn_instant)));
+    x.push_str(&format!(
+        "<{a}:AuthnStatement AuthnInstant=\"{}\"",
+        at(t.authn_instant)
+    ));
     attr(&mut x, "SessionIndex", spec.session_index.as_deref());
-    attr(&mut x, "SessionNotOnOrAfter", t.session_not_on_or_after.map(at).as_deref());
+    attr(
+        &mut x,
+        "SessionNotOnOrAfter",
+        t.session_not_on_or_after.map(at).as_deref(),
+    );
     x.push_str(&format!(
         "><{a}:AuthnContext><{a}:AuthnContextClassRef>{}</{a}:AuthnContextClassRef></{a}:AuthnContext></{a}:AuthnStatement>",
         escape(&spec.authn_context)
@@ -132,13 +166,23 @@ pub fn render_assertion(spec: &ResponseSpec, idp_now: OffsetDateTime) -> String 
 }
 
 fn render_attribute(x: &mut String, a: &str, attribute: &Attribute) {
-    x.push_str(&format!("<{a}:Attribute Name=\"{}\"", escape(&attribute.name)));
+    x.push_str(&format!(
+        "<{a}:Attribute Name=\"{}\"",
+        escape(&attribute.name)
+    ));
     attr(x, "NameFormat", attribute.name_format.as_deref());
     attr(x, "FriendlyName", attribute.friendly_name.as_deref());
     x.push('>');
     for value in &attribute.values {
-        let typed = if attribute.typed { " xsi:type=\"xs:string\"" } else { "" };
-        x.push_str(&format!("<{a}:AttributeValue{typed}>{}</{a}:AttributeValue>", escape(value)));
+        let typed = if attribute.typed {
+            " xsi:type=\"xs:string\""
+        } else {
+            ""
+        };
+        x.push_str(&format!(
+            "<{a}:AttributeValue{typed}>{}</{a}:AttributeValue>",
+            escape(value)
+        ));
     }
     x.push_str(&format!("</{a}:Attribute>"));
 }

@@ -18,7 +18,8 @@ pub const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
 pub const ATTRNAME_BASIC: &str = "urn:oasis:names:tc:SAML:2.0:attrname-format:basic";
 pub const ATTRNAME_URI: &str = "urn:oasis:names:tc:SAML:2.0:attrname-format:uri";
 pub const ATTRNAME_UNSPECIFIED: &str = "urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified";
-pub const PASSWORD_PROTECTED: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
+pub const PASSWORD_PROTECTED: &str =
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
 
 /// The SP this mock talks to by default: the product's production values.
 pub const DEFAULT_SP_ENTITY_ID: &str = "https://qualified.io";
@@ -34,7 +35,12 @@ pub enum Placement {
 }
 
 impl Placement {
-    pub const ALL: [Placement; 4] = [Placement::None, Placement::Response, Placement::Assertion, Placement::Both];
+    pub const ALL: [Placement; 4] = [
+        Placement::None,
+        Placement::Response,
+        Placement::Assertion,
+        Placement::Both,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -210,7 +216,11 @@ impl ResponseSpec {
             assertion_issuer: Some(issuer.to_owned()),
             destination: Some(DEFAULT_ACS_URL.to_owned()),
             in_response_to: None,
-            status: Status { code: STATUS_SUCCESS.to_owned(), sub_code: None, message: None },
+            status: Status {
+                code: STATUS_SUCCESS.to_owned(),
+                sub_code: None,
+                message: None,
+            },
             include_assertion: true,
             name_id: Some(NameId {
                 value: "alice@example.com".to_owned(),
@@ -246,7 +256,10 @@ impl ResponseSpec {
                 include_certificate: true,
             },
             encryption: None,
-            prefixes: Prefixes { protocol: "samlp".to_owned(), assertion: "saml".to_owned() },
+            prefixes: Prefixes {
+                protocol: "samlp".to_owned(),
+                assertion: "saml".to_owned(),
+            },
             reply_url: DEFAULT_ACS_URL.to_owned(),
             method: HttpMethod::Post,
             relay_state: None,
