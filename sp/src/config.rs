@@ -9,6 +9,14 @@ pub struct SpConfig {
     pub entity_id: String,
     /// The public base URL of the SP (`https://www.qualified.io`); the ACS URL is derived from it.
     pub base_url: String,
+    /// The ACS's path (and query, if any) as IdPs and browsers see it, appended to `base_url` to
+    /// form [`SpConfig::acs_url`]; [`ACS_PATH`] by default. Real deployments publish other
+    /// shapes (`/session/sso/saml/acs/dknhyszjl7`, `/demo1/index.php?acs`, or the bare host), and
+    /// a TLS-terminating proxy may map such a public path onto the SP's own route: Destination
+    /// and Recipient are compared with the public URL. The SP's router still serves
+    /// [`ACS_PATH`]; this field changes what responses must be addressed to, not where they are
+    /// received.
+    pub acs_path: String,
     /// Tolerated clock difference with IdPs, both ways.
     pub clock_skew: Duration,
     /// How old an IssueInstant may be (plus the skew) before the response is stale.
@@ -28,6 +36,7 @@ impl SpConfig {
         SpConfig {
             entity_id: "https://qualified.io".to_owned(),
             base_url: "https://www.qualified.io".to_owned(),
+            acs_path: ACS_PATH.to_owned(),
             clock_skew: Duration::seconds(180),
             max_issue_age: Duration::minutes(5),
             limits: xmldsig::Limits {
@@ -38,8 +47,42 @@ impl SpConfig {
         }
     }
 
-    /// The ACS URL that Destination and Recipient must equal.
+    /// The ACS URL that Destination and Recipient must equal: `base_url` (without a trailing
+    /// slash) followed by `acs_path`.
     pub fn acs_url(&self) -> String {
-        format!("{}{ACS_PATH}", self.base_url.trim_end_matches('/'))
+        format!("{}{}", self.base_url.trim_end_matches('/'), self.acs_path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acs_url_defaults_to_base_url_plus_acs_path() {
+        let sp = SpConfig::qualified();
+        assert_eq!(sp.acs_url(), "https://www.qualified.io/api/saml/consume");
+        let mut sp = SpConfig::qualified();
+        sp.base_url = "https://www.qualified.io/".to_owned();
+        assert_eq!(sp.acs_url(), "https://www.qualified.io/api/saml/consume");
+    }
+
+    #[test]
+    fn acs_path_takes_the_shapes_real_deployments_publish() {
+        // Corpus (../shared/fixtures-real/SOURCES.md): gosaml2's AD FS capture, crewjam's
+        // OneLogin example IdP (a query string), ssoready's Okta capture (the bare origin).
+        let mut sp = SpConfig::qualified();
+        sp.base_url = "https://saml.test.nope".to_owned();
+        sp.acs_path = "/session/sso/saml/acs/dknhyszjl7".to_owned();
+        assert_eq!(
+            sp.acs_url(),
+            "https://saml.test.nope/session/sso/saml/acs/dknhyszjl7"
+        );
+        sp.base_url = "http://sp.example.com".to_owned();
+        sp.acs_path = "/demo1/index.php?acs".to_owned();
+        assert_eq!(sp.acs_url(), "http://sp.example.com/demo1/index.php?acs");
+        sp.base_url = "http://localhost:8080".to_owned();
+        sp.acs_path = String::new();
+        assert_eq!(sp.acs_url(), "http://localhost:8080");
     }
 }

@@ -669,6 +669,17 @@ fn rejects_a_duplicate_id_on_another_element() {
             )
         }));
     assert_rejected(Acs::new().post_spec(&dup), Code::DuplicateId);
+    // Only the Response signed, and the assertion's ID repeated inside it before signing: every
+    // signature verifies (the IdP signed it all), and the document is still refused.
+    let response_only = ResponseSpec::valid().signed(Signing::Response);
+    assert_accepted(Acs::new().post_spec(&response_only));
+    let dup = response_only.pre_sign(Edit::With(|xml| {
+        with_extensions(
+            xml,
+            r#"<ext:Note xmlns:ext="urn:example:ext" ID="id-assertion-0001"/>"#,
+        )
+    }));
+    assert_rejected(Acs::new().post_spec(&dup), Code::DuplicateId);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,6 +14,10 @@ pub const EMAIL_NAMES: &[&str] = &[
     "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
     "http://schemas.xmlsoap.org/claims/EmailAddress",
     "urn:oid:0.9.2342.19200300.100.1.3",
+    // Okta apps often send the Okta username, which is usually the email, under this name
+    // (../shared/fixtures-real/responses/okta-gosaml2-signed-both.xml); it counts only when it
+    // has an email's shape.
+    "username",
 ];
 
 /// Attribute names for the given (first) name.

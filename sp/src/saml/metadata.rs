@@ -15,9 +15,12 @@
 //! - [`IdpMetadata::warnings`] lists what is worth telling an operator without refusing:
 //!   expired, soon-expiring or not-yet-valid signing certificates.
 //!
-//! The metadata's own XML signature is not verified. The SP has no trust anchor for it: the
+//! The metadata's own XML signature is not a gate. The SP has no trust anchor for it: the
 //! operator vouches for pasted XML, and TLS for a fetched https URL ([`super::fetch`]). Entra and
-//! AD FS sign their metadata with the very certificate it carries, which proves nothing.
+//! AD FS sign their metadata with the very certificate it carries, which proves nothing about who
+//! published it. [`verify_signature`] still *reports* on it, against whatever certificates the
+//! caller names (typically the document's own): a document edited after signing shows up as
+//! not verified, which is worth telling an operator, and nothing is refused because of it.
 //!
 //! Parsing goes through [`xmldsig::parse_str`] only, so DOCTYPEs are refused and size, node and
 //! depth caps hold; nothing here indexes or unwraps on input, and a property test feeds random and
@@ -595,6 +598,81 @@ pub fn check_static(
         return Err(MetadataError::MetadataExpired { valid_until, now });
     }
     Ok(md)
+}
+
+/// What the root element's own enveloped `ds:Signature` says, checked by [`verify_signature`]:
+/// a report, never a reason to refuse the metadata (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetadataSignature {
+    /// The signature verifies with `trusted[certificate_index]`: the document is byte for byte
+    /// (after exc-c14n) what that key's holder signed.
+    Verified { certificate_index: usize },
+    /// A signature is present and does not verify: the document was edited after signing (digest
+    /// mismatch), is signed by another key, or uses what the SAML signature profile refuses.
+    NotVerified(xmldsig::Error),
+    /// The root element carries no `ds:Signature`.
+    Unsigned,
+}
+
+impl MetadataSignature {
+    /// Stable snake_case code: `verified`, `not_verified` or `unsigned`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            MetadataSignature::Verified { .. } => "verified",
+            MetadataSignature::NotVerified(_) => "not_verified",
+            MetadataSignature::Unsigned => "unsigned",
+        }
+    }
+}
+
+impl fmt::Display for MetadataSignature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MetadataSignature::Verified { certificate_index } => write!(
+                f,
+                "metadata signature verified (certificate #{})",
+                certificate_index + 1
+            ),
+            MetadataSignature::NotVerified(reason) => {
+                write!(f, "metadata signature does not verify: {reason}")
+            }
+            MetadataSignature::Unsigned => f.write_str("metadata is not signed"),
+        }
+    }
+}
+
+/// Checks the enveloped `ds:Signature` of the document's root element (`EntityDescriptor`, or
+/// the `EntitiesDescriptor` of an aggregate) against `trusted`, with `xmldsig`'s SAML profile:
+/// the Reference must name the root's `ID` attribute (Entra and AD FS write `ID="_…"`), only
+/// enveloped-signature and exc-c14n transforms, SHA-2 unless `policy` allows SHA-1, and the key
+/// from `trusted` only, never from the signature's KeyInfo.
+///
+/// Which certificates to pass is the caller's choice, and decides what a `Verified` means. With
+/// the document's own signing certificates ([`IdpMetadata::certificates`]) it means only that the
+/// document was not edited after whoever holds that key signed it; with a federation's or an
+/// operator's certificate it would mean more. Signatures on EntityDescriptors inside an aggregate
+/// are not looked at. An `Err` means the document could not be read at all.
+pub fn verify_signature(
+    xml: &str,
+    trusted: &[Certificate],
+    policy: &xmldsig::Policy,
+) -> Result<MetadataSignature, MetadataError> {
+    let text = strip_preamble(xml)?;
+    let doc = xmldsig::parse_str(text, &limits()).map_err(MetadataError::Xml)?;
+    let root = doc.root_element();
+    entities(root)?;
+    let signed = root
+        .children()
+        .any(|n| n.has_tag_name((xmldsig::ns::DS, "Signature")));
+    if !signed {
+        return Ok(MetadataSignature::Unsigned);
+    }
+    Ok(match xmldsig::verify(root, trusted, policy) {
+        Ok(verified) => MetadataSignature::Verified {
+            certificate_index: verified.certificate_index(),
+        },
+        Err(reason) => MetadataSignature::NotVerified(reason),
+    })
 }
 
 /// Parses an xs:duration (`PT6H`, `P1D`, `P1DT12H`, `PT1.5S`) into a non-negative duration.
@@ -1178,6 +1256,71 @@ mod tests {
         assert!(
             err.to_string().contains(r#"IdPs present: "a", "b", "b""#),
             "{err}"
+        );
+    }
+
+    fn fixture_key(stem: &str) -> (xmldsig::PrivateKey, Certificate) {
+        let read = |ext: &str| {
+            let path = format!(
+                "{}/../fixtures/keys/{stem}.{ext}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+        };
+        let key = xmldsig::PrivateKey::from_pem(&read("key"), Some(&read("crt"))).unwrap();
+        (key, Certificate::from_pem(&read("crt")).unwrap())
+    }
+
+    const TO_SIGN: &str = r#"<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" ID="_md1" entityID="https://idp.example/"><IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example/sso"/></IDPSSODescriptor></EntityDescriptor>"#;
+
+    #[test]
+    fn reports_a_metadata_signature_verified_edited_or_absent() {
+        let (key, cert) = fixture_key("idp-rsa-current");
+        let policy = xmldsig::Policy::default();
+        let signed =
+            xmldsig::sign(TO_SIGN, "_md1", &key, &xmldsig::SignOptions::default()).unwrap();
+        let bom = format!("\u{feff}{signed}");
+        for text in [&signed, &bom] {
+            assert_eq!(
+                verify_signature(text, std::slice::from_ref(&cert), &policy),
+                Ok(MetadataSignature::Verified {
+                    certificate_index: 0
+                })
+            );
+        }
+        // Rollover: the signer is the second trusted certificate.
+        let (_, next) = fixture_key("idp-rsa-next");
+        assert_eq!(
+            verify_signature(&signed, &[next.clone(), cert.clone()], &policy),
+            Ok(MetadataSignature::Verified {
+                certificate_index: 1
+            })
+        );
+        let edited = signed.replacen("https://idp.example/sso", "https://idp.example/ssx", 1);
+        let report = verify_signature(&edited, std::slice::from_ref(&cert), &policy).unwrap();
+        assert_eq!(
+            report,
+            MetadataSignature::NotVerified(xmldsig::Error::DigestMismatch)
+        );
+        assert_eq!(report.code(), "not_verified");
+        assert!(report.to_string().contains("does not match"), "{report}");
+        assert!(matches!(
+            verify_signature(&signed, &[next], &policy),
+            Ok(MetadataSignature::NotVerified(
+                xmldsig::Error::SignatureInvalid { .. }
+            ))
+        ));
+        assert_eq!(
+            verify_signature(TO_SIGN, std::slice::from_ref(&cert), &policy),
+            Ok(MetadataSignature::Unsigned)
+        );
+        // Not metadata at all is an error, not a report.
+        let response = r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>"#;
+        assert_eq!(
+            verify_signature(response, &[cert], &policy)
+                .unwrap_err()
+                .code(),
+            "not_metadata"
         );
     }
 
