@@ -3,11 +3,14 @@
 //! login page. It is an independent witness: it never depends on the `sp` crate, so a
 //! misunderstanding in the SP cannot hide by being mirrored here.
 
+pub mod authn_request;
 pub mod build;
 pub mod faults;
 pub mod keys;
 pub mod metadata;
 pub mod names;
+pub mod post;
 pub mod presets;
 pub mod render;
+pub mod server;
 pub mod spec;

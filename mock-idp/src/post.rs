@@ -1,0 +1,371 @@
+//! Delivering a response the way a browser does, hop by hop.
+//!
+//! Redirects are followed by hand (reqwest's own policy is off) because what a browser does with
+//! them is the point: after a 301, 302 or 303 it repeats the request as a GET *without the form
+//! body* (Fetch standard, "HTTP-redirect fetch", step 12), so a Reply URL that redirects — apex to
+//! www, http to https, a trailing slash added — loses the SAMLResponse, and the SP's ACS answers
+//! a GET with no response in it. Only 307 and 308 re-send the POST. Every hop is recorded so the
+//! transcript shows where the POST was lost.
+//!
+//! Cookies set on one hop are sent on later hops to the same host, as a browser would, so that a
+//! session cookie set with the ACS's redirect reaches the application page. The jar is minimal:
+//! name and value per host, no path, expiry or `Secure` handling.
+
+use crate::spec::HttpMethod;
+use std::fmt::Write as _;
+use std::time::Duration;
+use url::Url;
+
+/// Most redirects followed after the first request (browsers allow about 20; a SAML flow needs
+/// one or two, and five shows a loop clearly).
+pub const MAX_REDIRECTS: usize = 5;
+/// Most bytes of the final body kept.
+pub const MAX_BODY: usize = 1024 * 1024;
+/// Per-request timeout.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the browser sends first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    /// The Reply URL.
+    pub url: Url,
+    /// POST (a form) or GET (the same fields in the query string).
+    pub method: HttpMethod,
+    /// The `SAMLResponse` value (base64).
+    pub saml_response: String,
+    pub relay_state: Option<String>,
+}
+
+/// One request and its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    pub method: &'static str,
+    pub url: String,
+    /// Whether the request carried the form body.
+    pub sent_body: bool,
+    pub status: u16,
+    /// Every response header, in order, names lower-case.
+    pub headers: Vec<(String, String)>,
+    pub location: Option<String>,
+    pub set_cookies: Vec<String>,
+}
+
+/// One delivery: its hops and the final answer's body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub hops: Vec<Hop>,
+    /// The body of the last hop (at most [`MAX_BODY`] bytes, lossily UTF-8).
+    pub body: String,
+    /// The last hop was still a redirect when [`MAX_REDIRECTS`] ran out.
+    pub redirect_limit_hit: bool,
+}
+
+impl Delivery {
+    /// The status of the last hop.
+    pub fn final_status(&self) -> u16 {
+        self.hops.last().map_or(0, |h| h.status)
+    }
+
+    /// Whether the delivery ended in an error (4xx, 5xx, or a redirect loop).
+    pub fn failed(&self) -> bool {
+        self.redirect_limit_hit || self.final_status() >= 400
+    }
+
+    /// A transcript for people: each hop's request, status and headers, then the final body.
+    pub fn transcript(&self) -> String {
+        let mut out = String::new();
+        let mut previous: Option<&Hop> = None;
+        for hop in &self.hops {
+            let note = match previous {
+                Some(p) if !hop.sent_body && p.method == "POST" => format!(
+                    "   (no body: a {} turns a POST into a GET, as browsers do)",
+                    p.status
+                ),
+                Some(p) if hop.sent_body => {
+                    format!("   (body re-sent: a {} keeps the method)", p.status)
+                }
+                _ => String::new(),
+            };
+            let _ = writeln!(out, "> {} {}{note}", hop.method, hop.url);
+            let _ = writeln!(out, "< {} {}", hop.status, reason(hop.status));
+            for (name, value) in &hop.headers {
+                let _ = writeln!(out, "< {name}: {value}");
+            }
+            out.push('\n');
+            previous = Some(hop);
+        }
+        if self.redirect_limit_hit {
+            let _ = writeln!(
+                out,
+                "stopped: still redirecting after {MAX_REDIRECTS} redirects (a loop?)\n"
+            );
+        }
+        out.push_str(&self.body);
+        if !self.body.ends_with('\n') && !self.body.is_empty() {
+            out.push('\n');
+        }
+        out
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("")
+}
+
+/// Why a delivery could not be made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PostError {
+    #[error("cannot create the HTTP client: {0}")]
+    Client(String),
+    #[error("{method} {url} failed: {reason}")]
+    Request {
+        method: &'static str,
+        url: String,
+        reason: String,
+    },
+    #[error(
+        "{url} answered {status} with Location {location:?}, which is not an http(s) URL ({reason})"
+    )]
+    BadLocation {
+        url: String,
+        status: u16,
+        location: String,
+        reason: String,
+    },
+}
+
+impl PostError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            PostError::Client(_) => "client_failed",
+            PostError::Request { .. } => "request_failed",
+            PostError::BadLocation { .. } => "bad_location",
+        }
+    }
+}
+
+/// A client that never follows redirects itself.
+pub fn client() -> Result<reqwest::Client, PostError> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(TIMEOUT)
+        .user_agent(concat!("mock-idp/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| PostError::Client(e.to_string()))
+}
+
+fn form_body(submission: &Submission) -> String {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("SAMLResponse", &submission.saml_response);
+    if let Some(relay_state) = &submission.relay_state {
+        form.append_pair("RelayState", relay_state);
+    }
+    form.finish()
+}
+
+/// Delivers `submission` once, following redirects as a browser does.
+pub async fn deliver(
+    client: &reqwest::Client,
+    submission: &Submission,
+) -> Result<Delivery, PostError> {
+    let body = form_body(submission);
+    let mut url = submission.url.clone();
+    let mut method = submission.method;
+    if method == HttpMethod::Get {
+        // A GET carries the fields in the query string, after any the Reply URL already has.
+        let query = match url.query() {
+            Some(q) if !q.is_empty() => format!("{q}&{body}"),
+            _ => body.clone(),
+        };
+        url.set_query(Some(&query));
+    }
+    let mut jar: Vec<(String, String, String)> = Vec::new();
+    let mut hops = Vec::new();
+    loop {
+        let with_body = method == HttpMethod::Post;
+        let method_name = if with_body { "POST" } else { "GET" };
+        let mut request = if with_body {
+            client
+                .post(url.clone())
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(body.clone())
+        } else {
+            client.get(url.clone())
+        };
+        let host = url.host_str().unwrap_or("").to_owned();
+        let cookies: Vec<String> = jar
+            .iter()
+            .filter(|(h, _, _)| *h == host)
+            .map(|(_, name, value)| format!("{name}={value}"))
+            .collect();
+        if !cookies.is_empty() {
+            request = request.header(reqwest::header::COOKIE, cookies.join("; "));
+        }
+        let response = request.send().await.map_err(|e| PostError::Request {
+            method: method_name,
+            url: url.to_string(),
+            reason: error_chain(&e),
+        })?;
+        let status = response.status().as_u16();
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let location = values(&headers, "location").into_iter().next();
+        let set_cookies = values(&headers, "set-cookie");
+        for cookie in &set_cookies {
+            remember(&mut jar, &host, cookie);
+        }
+        hops.push(Hop {
+            method: method_name,
+            url: url.to_string(),
+            sent_body: with_body,
+            status,
+            headers,
+            location: location.clone(),
+            set_cookies,
+        });
+        let redirect = matches!(status, 301 | 302 | 303 | 307 | 308);
+        let Some(location) = location.filter(|_| redirect) else {
+            let body = read_body(response).await;
+            return Ok(Delivery {
+                hops,
+                body,
+                redirect_limit_hit: false,
+            });
+        };
+        if hops.len() > MAX_REDIRECTS {
+            return Ok(Delivery {
+                hops,
+                body: String::new(),
+                redirect_limit_hit: true,
+            });
+        }
+        let next = url
+            .join(&location)
+            .map_err(|e| e.to_string())
+            .and_then(|u| match u.scheme() {
+                "http" | "https" => Ok(u),
+                other => Err(format!("scheme {other}")),
+            })
+            .map_err(|reason| PostError::BadLocation {
+                url: url.to_string(),
+                status,
+                location: location.clone(),
+                reason,
+            })?;
+        // Fetch standard: 301/302 turn a POST into a GET, 303 turns anything but HEAD into a
+        // GET; 307/308 repeat the request unchanged.
+        if matches!(status, 301..=303) {
+            method = HttpMethod::Get;
+        }
+        url = next;
+    }
+}
+
+/// Delivers `submission` `posts` times (2 for a replay), each time as a fresh browser.
+pub async fn deliver_times(
+    client: &reqwest::Client,
+    submission: &Submission,
+    posts: u8,
+) -> Result<Vec<Delivery>, PostError> {
+    let mut deliveries = Vec::new();
+    for _ in 0..posts.max(1) {
+        deliveries.push(deliver(client, submission).await?);
+    }
+    Ok(deliveries)
+}
+
+fn values(headers: &[(String, String)], name: &str) -> Vec<String> {
+    headers
+        .iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+fn remember(jar: &mut Vec<(String, String, String)>, host: &str, set_cookie: &str) {
+    let pair = set_cookie.split(';').next().unwrap_or("");
+    let Some((name, value)) = pair.split_once('=') else {
+        return;
+    };
+    let (name, value) = (name.trim().to_owned(), value.trim().to_owned());
+    jar.retain(|(h, n, _)| !(h == host && *n == name));
+    // An empty value or Max-Age=0 is how a server deletes a cookie.
+    let deleted = value.is_empty()
+        || set_cookie
+            .split(';')
+            .any(|a| a.trim().eq_ignore_ascii_case("max-age=0"));
+    if !deleted {
+        jar.push((host.to_owned(), name, value));
+    }
+}
+
+async fn read_body(mut response: reqwest::Response) -> String {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = MAX_BODY.saturating_sub(body.len());
+        body.extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or(&[]));
+        if body.len() >= MAX_BODY {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+/// reqwest's Display stops at the outermost error ("error sending request"); the cause
+/// ("connection refused") is what a person needs.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let _ = write!(text, ": {cause}");
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_jar_keeps_one_value_per_name_and_forgets_deleted_cookies() {
+        let mut jar = Vec::new();
+        remember(&mut jar, "sp", "session=abc; Path=/; HttpOnly");
+        remember(&mut jar, "sp", "session=def; Path=/");
+        assert_eq!(jar, vec![("sp".into(), "session".into(), "def".into())]);
+        remember(&mut jar, "sp", "session=gone; Max-Age=0");
+        assert!(jar.is_empty());
+    }
+
+    #[test]
+    fn the_form_carries_relay_state_only_when_set() {
+        let url = Url::parse("http://sp/acs").unwrap();
+        let mut submission = Submission {
+            url,
+            method: HttpMethod::Post,
+            saml_response: "PHI+".into(),
+            relay_state: None,
+        };
+        assert_eq!(form_body(&submission), "SAMLResponse=PHI%2B");
+        submission.relay_state = Some("/a b".into());
+        assert_eq!(
+            form_body(&submission),
+            "SAMLResponse=PHI%2B&RelayState=%2Fa+b"
+        );
+    }
+}
