@@ -2,4 +2,7 @@
 //! `sp`, or against a partner's SP, SCIM server or captured IdP response, with text, JSON, JUnit
 //! and HTML reports.
 //!
-//! Not built yet: this crate holds no code until its own issue.
+//! Not built yet: the catalogue, runner and reports come with their own issue. Until then this
+//! crate holds the test where the two independent sides meet
+//! (`tests/mock_idp_against_sp.rs`): every mock-idp preset logs a member in to the real SP over
+//! HTTP, and every mock-idp fault gets the answer the mock's catalogue names.
