@@ -105,17 +105,24 @@ pub fn decode(form_value: &str, sp: &SpConfig) -> Result<String, Rejection> {
     let max = sp.limits.max_bytes;
     // Base64 is 4/3 the size of what it carries; anything longer cannot fit once decoded, and is
     // refused before the work of decoding it.
-    let compact: String = form_value
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
+    // IdPs that wrap base64 lines (AD FS, some proxies) put whitespace in it; most send none,
+    // and then the value is decoded as it is, without a copy.
+    let compact: std::borrow::Cow<[u8]> = if form_value.bytes().any(|b| b.is_ascii_whitespace()) {
+        form_value
+            .bytes()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect::<Vec<u8>>()
+            .into()
+    } else {
+        form_value.as_bytes().into()
+    };
     if compact.len() / 4 * 3 > max + 3 {
         return Err(Rejection::new(Code::TooLarge)
             .expected(format!("at most {max} bytes"))
             .got(format!("about {} bytes", compact.len() / 4 * 3)));
     }
     let bytes = base64::engine::general_purpose::STANDARD
-        .decode(compact.as_bytes())
+        .decode(&compact)
         .map_err(|e| Rejection::new(Code::NotBase64).got(e.to_string()))?;
     if bytes.len() > max {
         return Err(Rejection::new(Code::TooLarge)
@@ -129,7 +136,10 @@ pub fn decode(form_value: &str, sp: &SpConfig) -> Result<String, Rejection> {
     })
 }
 
-fn parse<'input>(
+/// Parses decoded XML under the SP's limits (no DOCTYPE, caps). The ACS parses once and hands
+/// the tree to [`issuer_of`] and [`check_parsed`]; a second parse would cost as much as the
+/// signature's own canonicalization and digest.
+pub fn parse<'input>(
     xml: &'input str,
     sp: &SpConfig,
 ) -> Result<roxmltree::Document<'input>, Rejection> {
@@ -165,8 +175,12 @@ fn child<'a, 'input>(
 /// The Issuer the response claims, unverified: it only selects which team's certificates judge
 /// the signature. The Response's Issuer if present, else the (plain) Assertion's.
 pub fn peek_issuer(xml: &str, sp: &SpConfig) -> Result<String, Rejection> {
-    let doc = parse(xml, sp)?;
-    let response = response_root(&doc)?;
+    issuer_of(&parse(xml, sp)?, sp)
+}
+
+/// [`peek_issuer`] of an already parsed response.
+pub fn issuer_of(doc: &roxmltree::Document, sp: &SpConfig) -> Result<String, Rejection> {
+    let response = response_root(doc)?;
     let issuer = child(response, SAML, "Issuer")
         .or_else(|| child(response, SAML, "Assertion").and_then(|a| child(a, SAML, "Issuer")))
         .map(|i| xmldsig::text_content(i, None).trim().to_owned())
@@ -359,14 +373,23 @@ pub fn check(
     sp: &SpConfig,
     now: OffsetDateTime,
 ) -> Result<Login, Rejection> {
+    check_parsed(&parse(xml, sp)?, team, sp, now)
+}
+
+/// [`check`] of an already parsed response.
+pub fn check_parsed(
+    doc: &roxmltree::Document,
+    team: &TeamSso,
+    sp: &SpConfig,
+    now: OffsetDateTime,
+) -> Result<Login, Rejection> {
     if team.team.plan != Plan::Custom {
         return Err(Rejection::new(Code::SsoNotEnabled)
             .expected("plan custom")
             .got(format!("plan {}", team.team.plan.as_str())));
     }
     let issuer = team.settings.idp_issuer.as_str();
-    let doc = parse(xml, sp)?;
-    let response = response_root(&doc)?;
+    let response = response_root(doc)?;
 
     // Exactly one assertion, counted over the whole document: a second copy hidden in
     // Extensions, an Object or anywhere else is how wrapping attacks arrive.
@@ -450,7 +473,7 @@ pub fn check(
     // No ID may occur twice anywhere, even where every signature verified: with only the
     // Response signed, xmldsig checks the Response's own ID, and a repeated assertion ID
     // elsewhere is the shape of a wrapping attempt (DESIGN.md: "no duplicate IDs").
-    for doc in std::iter::once(&doc).chain(decrypted.as_ref()) {
+    for doc in std::iter::once(doc).chain(decrypted.as_ref()) {
         if let Some(id) = repeated_id(doc) {
             return Err(Rejection::new(Code::DuplicateId)
                 .expected("every ID once")

@@ -156,7 +156,11 @@ pub async fn consume(State(state): State<AppState>, request: Request) -> Respons
         Ok(xml) => xml,
         Err(rejection) => return refused(None, rejection),
     };
-    let issuer = match validate::peek_issuer(&xml, sp) {
+    let doc = match validate::parse(&xml, sp) {
+        Ok(doc) => doc,
+        Err(rejection) => return refused(None, rejection),
+    };
+    let issuer = match validate::issuer_of(&doc, sp) {
         Ok(issuer) => issuer,
         Err(rejection) => return refused(None, rejection),
     };
@@ -170,7 +174,7 @@ pub async fn consume(State(state): State<AppState>, request: Request) -> Respons
         Ok(t) => t,
         Err(e) => return internal(Some(&slug), "loading the team's metadata", e),
     };
-    let login = match validate::check(&xml, &team_sso, sp, now) {
+    let login = match validate::check_parsed(&doc, &team_sso, sp, now) {
         Ok(login) => login,
         Err(rejection) => return refused(Some(&slug), rejection),
     };
