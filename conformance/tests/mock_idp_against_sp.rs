@@ -15,7 +15,7 @@ use mock_idp::spec::ResponseSpec;
 use sp::admin::{self, SsoForm};
 use sp::clock::FixedClock;
 use sp::config::SpConfig;
-use sp::model::{MetadataSource, Plan, Provisioning};
+use sp::model::{MemberKey, MetadataSource, Plan, Provisioning};
 use sp::store::Store;
 use sp::trust::TrustCache;
 use sp::web::{self, AppState};
@@ -96,6 +96,7 @@ async fn team(sp: &Sp, slug: &str, issuer: &str, published: Published) {
         allow_idp_initiated: true,
         provisioning: Provisioning::Jit,
         allow_sha1: false,
+        member_key: MemberKey::Email,
     };
     admin::set_sso(&sp.store, &reqwest::Client::new(), slug, form, NOW)
         .await
@@ -201,6 +202,7 @@ async fn every_fault_gets_the_answer_its_catalogue_line_names() {
         allow_idp_initiated: true,
         provisioning: Provisioning::Jit,
         allow_sha1: false,
+        member_key: MemberKey::Email,
     };
     admin::set_sso(&sp.store, &reqwest::Client::new(), "other", form, NOW)
         .await

@@ -34,7 +34,7 @@ use criterion::{Criterion, Throughput};
 use sp::admin::{self, SsoForm};
 use sp::clock::FixedClock;
 use sp::config::SpConfig;
-use sp::model::{Id, MetadataSource, Plan, Provisioning};
+use sp::model::{Id, MemberKey, MetadataSource, Plan, Provisioning};
 use sp::saml::validate::{self, TeamSso};
 use sp::store::Store;
 use sp::trust::TrustCache;
@@ -317,6 +317,7 @@ impl Http {
                 allow_idp_initiated: true,
                 provisioning: Provisioning::Jit,
                 allow_sha1: false,
+                member_key: MemberKey::Email,
             };
             admin::set_sso(&store, &client, "acme", form, NOW)
                 .await

@@ -2,7 +2,7 @@
 //! same thing: create a team, set its plan, set its SSO (the customer's form), issue an API key,
 //! and show everything an operator needs to debug a login.
 
-use crate::model::{MetadataSource, Plan, Provisioning, SsoSettings, Team, valid_slug};
+use crate::model::{MemberKey, MetadataSource, Plan, Provisioning, SsoSettings, Team, valid_slug};
 use crate::saml::fetch::{FetchLimits, fetch_metadata};
 use crate::saml::metadata::check_static;
 use crate::saml::refresh::{after_failure, next_refresh_for};
@@ -117,6 +117,7 @@ pub struct SsoForm {
     pub allow_idp_initiated: bool,
     pub provisioning: Provisioning,
     pub allow_sha1: bool,
+    pub member_key: MemberKey,
 }
 
 pub async fn set_sso(
@@ -149,6 +150,7 @@ pub async fn set_sso(
         allow_idp_initiated: form.allow_idp_initiated,
         provisioning: form.provisioning,
         allow_sha1: form.allow_sha1,
+        member_key: form.member_key,
     };
     store.set_sso(&settings).await?;
     if let Some((url, body, next)) = fetched {
@@ -232,7 +234,7 @@ pub async fn show(store: &Store, slug: &str, now: OffsetDateTime) -> Result<Stri
         return Ok(out);
     };
     out.push_str(&format!(
-        "sso:\n  issuer: {}\n  idp-initiated login: {}\n  provisioning: {}\n  sha-1 allowed: {}\n",
+        "sso:\n  issuer: {}\n  idp-initiated login: {}\n  provisioning: {}\n  members found by: {}\n  sha-1 allowed: {}\n",
         sso.idp_issuer,
         if sso.allow_idp_initiated {
             "allowed"
@@ -240,6 +242,7 @@ pub async fn show(store: &Store, slug: &str, now: OffsetDateTime) -> Result<Stri
             "refused"
         },
         sso.provisioning.as_str(),
+        sso.member_key.as_str(),
         sso.allow_sha1
     ));
     if team.plan != Plan::Custom {

@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use sp::admin::{self, SsoForm};
 use sp::clock::SystemClock;
 use sp::config::SpConfig;
-use sp::model::{MetadataSource, Plan, Provisioning};
+use sp::model::{MemberKey, MetadataSource, Plan, Provisioning};
 use sp::store::Store;
 use sp::trust::TrustCache;
 use sp::web::{self, AppState};
@@ -120,6 +120,10 @@ enum TeamCommand {
         /// Accept SHA-1 signatures from this IdP
         #[arg(long)]
         allow_sha1: bool,
+        /// email: a login finds its member by email; name_id: by the NameID as sent (for IdPs
+        /// whose NameID is the members' SCIM userName and which send no email)
+        #[arg(long, default_value = "email", value_parser = parse_member_key)]
+        member_key: MemberKey,
     },
     /// Issue another API key (printed once)
     ApiKey { slug: String },
@@ -133,6 +137,10 @@ fn parse_plan(s: &str) -> Result<Plan, String> {
 
 fn parse_provisioning(s: &str) -> Result<Provisioning, String> {
     Provisioning::parse(s).ok_or_else(|| format!("unknown provisioning {s:?}; use jit or scim"))
+}
+
+fn parse_member_key(s: &str) -> Result<MemberKey, String> {
+    MemberKey::parse(s).ok_or_else(|| format!("unknown member key {s:?}; use email or name_id"))
 }
 
 fn main() -> ExitCode {
@@ -210,6 +218,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             allow_idp_initiated,
             provisioning,
             allow_sha1,
+            member_key,
         }) => {
             let metadata = match (metadata_file, metadata_url) {
                 (Some(path), _) => MetadataSource::Static(
@@ -225,6 +234,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 allow_idp_initiated,
                 provisioning,
                 allow_sha1,
+                member_key,
             };
             admin::set_sso(&store, &http, &slug, form, now).await?;
             print!("{}", admin::show(&store, &slug, now).await?);

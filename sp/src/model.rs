@@ -99,6 +99,36 @@ impl Provisioning {
     }
 }
 
+/// Which value of a verified assertion names the member: it is compared with the member's
+/// `user_name` (SCIM `userName`), and is the `user_name` of a member created by JIT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MemberKey {
+    /// The email: the NameID when it is an email, else the usual email attributes.
+    #[default]
+    Email,
+    /// The NameID as sent, whatever its format: for IdPs whose NameID is the same identifier
+    /// their SCIM client sends as `userName` (a PingOne UUID, an Okta username that is not an
+    /// email), and which send no email at all.
+    NameId,
+}
+
+impl MemberKey {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberKey::Email => "email",
+            MemberKey::NameId => "name_id",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MemberKey> {
+        match s {
+            "email" => Some(MemberKey::Email),
+            "name_id" => Some(MemberKey::NameId),
+            _ => None,
+        }
+    }
+}
+
 /// A team's SAML settings: the form a customer fills in, plus the SP-side switches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SsoSettings {
@@ -113,6 +143,8 @@ pub struct SsoSettings {
     pub provisioning: Provisioning,
     /// Accept SHA-1 signatures and digests from this IdP (off by default).
     pub allow_sha1: bool,
+    /// How a login finds its member (by email unless the team says otherwise).
+    pub member_key: MemberKey,
 }
 
 /// A member of a team (a SCIM User).
@@ -120,7 +152,8 @@ pub struct SsoSettings {
 pub struct Member {
     pub id: Id,
     pub team_id: Id,
-    /// The primary email; unique per team, compared case-insensitively.
+    /// The primary email, or the IdP's NameID under [`MemberKey::NameId`]; unique per team,
+    /// compared case-insensitively.
     pub user_name: String,
     pub given_name: Option<String>,
     pub family_name: Option<String>,

@@ -485,6 +485,7 @@ async fn set_sso_with_static_metadata_shows_issuer_and_signing_certificate() {
     assert_eq!(reply.json["allow_idp_initiated"], true, "default on");
     assert_eq!(reply.json["provisioning"], "jit", "default");
     assert_eq!(reply.json["allow_sha1"], false, "default off");
+    assert_eq!(reply.json["member_key"], "email", "default");
 
     let show = lab.show("acme").await;
     assert_eq!(show.status, 200);
@@ -516,10 +517,12 @@ async fn set_sso_stores_the_switches() {
                 "allow_idp_initiated": false,
                 "provisioning": "scim",
                 "allow_sha1": true,
+                "member_key": "name_id",
             }),
         )
         .await;
     assert_eq!(reply.status, 200, "{}", reply.json);
+    assert_eq!(reply.json["member_key"], "name_id");
     let team = lab
         .store
         .team_by_slug("acme")
@@ -535,9 +538,11 @@ async fn set_sso_stores_the_switches() {
     assert!(!sso.allow_idp_initiated);
     assert_eq!(sso.provisioning, sp::model::Provisioning::ScimOnly);
     assert!(sso.allow_sha1);
+    assert_eq!(sso.member_key, sp::model::MemberKey::NameId);
     for line in [
         "idp-initiated login: refused",
         "provisioning: scim",
+        "members found by: name_id",
         "sha-1 allowed: true",
     ] {
         assert!(reply.show().contains(line), "{line}: {}", reply.show());
@@ -621,30 +626,34 @@ async fn set_sso_needs_exactly_one_metadata_source() {
 }
 
 #[tokio::test]
-async fn set_sso_with_unknown_provisioning_is_400_naming_the_field() {
+async fn set_sso_with_an_unknown_choice_is_400_naming_the_field_and_the_choices() {
     let lab = lab(Some(TOKEN)).await;
     lab.create(json!({"slug": "acme"})).await;
-    let reply = lab
-        .set_sso(
-            "acme",
-            json!({
-                "issuer": OKTA_ISSUER,
-                "metadata_xml": fixture_metadata("okta-one-cert.xml"),
-                "provisioning": "manual",
-            }),
-        )
-        .await;
-    reply.assert_error(400, "invalid_field");
-    assert!(
-        reply.message().contains("`provisioning`"),
-        "{}",
-        reply.message()
-    );
-    assert!(
-        reply.message().contains("jit or scim"),
-        "{}",
-        reply.message()
-    );
+    for (field, value, choices) in [
+        ("provisioning", "manual", "jit or scim"),
+        ("member_key", "upn", "email or name_id"),
+    ] {
+        let mut body = json!({
+            "issuer": OKTA_ISSUER,
+            "metadata_xml": fixture_metadata("okta-one-cert.xml"),
+        });
+        body[field] = json!(value);
+        let reply = lab.set_sso("acme", body).await;
+        reply.assert_error(400, "invalid_field");
+        assert!(
+            reply.message().contains(&format!("`{field}`")),
+            "{}",
+            reply.message()
+        );
+        assert!(reply.message().contains(choices), "{}", reply.message());
+        assert!(
+            lab.show("acme")
+                .await
+                .show()
+                .contains("sso: not configured"),
+            "{field}: nothing saved"
+        );
+    }
 }
 
 #[tokio::test]

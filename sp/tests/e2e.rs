@@ -6,12 +6,12 @@
 mod common;
 mod db;
 
-use common::{FixtureKey, NOW, ResponseSpec};
+use common::{FixtureKey, NAME_ID_PERSISTENT, NOW, ResponseSpec, SubjectId};
 use db::{TestDb, on_both_backends};
 use sp::admin::{self, SsoForm};
 use sp::clock::FixedClock;
 use sp::config::SpConfig;
-use sp::model::{MetadataSource, Plan, Provisioning};
+use sp::model::{MemberKey, MetadataSource, Plan, Provisioning};
 use sp::store::Store;
 use sp::trust::TrustCache;
 use sp::web::{self, AppState};
@@ -85,6 +85,15 @@ async fn team_with_static_metadata(
     provisioning: Provisioning,
     allow_idp_initiated: bool,
 ) {
+    team_with(store, provisioning, allow_idp_initiated, MemberKey::Email).await;
+}
+
+async fn team_with(
+    store: &Store,
+    provisioning: Provisioning,
+    allow_idp_initiated: bool,
+    member_key: MemberKey,
+) {
     admin::create_team(store, "acme", Plan::Custom, false, false, NOW)
         .await
         .expect("team");
@@ -94,6 +103,7 @@ async fn team_with_static_metadata(
         allow_idp_initiated,
         provisioning,
         allow_sha1: false,
+        member_key,
     };
     admin::set_sso(store, &http(), "acme", form, NOW)
         .await
@@ -454,6 +464,50 @@ async fn member_standing_is_enforced() {
 }
 
 #[tokio::test]
+async fn a_team_keyed_by_name_id_creates_and_finds_members_by_it() {
+    let db = db::sqlite_db();
+    let sp = start(db.store().await, None).await;
+    team_with(&sp.store, Provisioning::Jit, true, MemberKey::NameId).await;
+    let by_name_id = |n: u32| {
+        let mut spec = spec_numbered(n);
+        spec.assertion_mut().subject = SubjectId::NameId {
+            value: "00u1abcd".to_owned(),
+            format: Some(NAME_ID_PERSISTENT.to_owned()),
+        };
+        spec
+    };
+    for n in [30, 31] {
+        let response = post(&sp, &by_name_id(n).form_value(), None).await;
+        assert_eq!(
+            response.status(),
+            reqwest::StatusCode::SEE_OTHER,
+            "login {n}"
+        );
+    }
+    let team = sp
+        .store
+        .team_by_slug("acme")
+        .await
+        .expect("lookup")
+        .expect("team");
+    let member = sp
+        .store
+        .member_by_user_name(&team.id, "00u1abcd")
+        .await
+        .expect("lookup")
+        .expect("JIT created the member under its NameID");
+    assert_eq!(member.given_name.as_deref(), Some("Alice"));
+    assert!(
+        sp.store
+            .member_by_user_name(&team.id, "alice@corp.com")
+            .await
+            .expect("lookup")
+            .is_none(),
+        "the email attribute names no member under this key"
+    );
+}
+
+#[tokio::test]
 async fn unsolicited_response_is_refused_when_the_team_disallows_it() {
     let db = db::sqlite_db();
     let sp = start(db.store().await, None).await;
@@ -629,6 +683,7 @@ async fn rotated_certificate_is_picked_up_by_refresh_without_restart() {
         allow_idp_initiated: true,
         provisioning: Provisioning::Jit,
         allow_sha1: false,
+        member_key: MemberKey::Email,
     };
     admin::set_sso(&sp.store, &http(), "acme", form, NOW)
         .await
@@ -726,6 +781,7 @@ async fn sp_initiated_login_posts_a_form_to_an_idp_that_only_takes_post() {
         allow_idp_initiated: true,
         provisioning: Provisioning::Jit,
         allow_sha1: false,
+        member_key: MemberKey::Email,
     };
     admin::set_sso(&sp.store, &http(), "acme", form, NOW)
         .await

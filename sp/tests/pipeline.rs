@@ -13,7 +13,7 @@ mod common;
 
 use common::*;
 use proptest::prelude::*;
-use sp::model::{Id, Plan};
+use sp::model::{Id, MemberKey, Plan};
 use sp::saml::rejection::Code;
 use sp::saml::validate::{self, Login};
 use time::Duration;
@@ -34,7 +34,8 @@ fn default_login(acs: &Acs) -> Login {
         in_response_to: None,
         name_id: "alice@corp.com".to_owned(),
         name_id_format: Some(NAME_ID_EMAIL.to_owned()),
-        email: "alice@corp.com".to_owned(),
+        user_name: "alice@corp.com".to_owned(),
+        email: Some("alice@corp.com".to_owned()),
         given_name: Some("Alice".to_owned()),
         family_name: Some("Liddell".to_owned()),
         display_name: None,
@@ -189,7 +190,7 @@ fn accepts_an_entra_shaped_response_and_takes_the_email_from_the_claim() {
         Id("fedcba9876543210fedcba9876543210".to_owned()),
     );
     let login = assert_accepted(acs.post_spec(&spec));
-    assert_eq!(login.email, "bob@corp.com");
+    assert_eq!(login.user_name, "bob@corp.com");
     assert_eq!(login.name_id, "kX0p9yQ2sV7wL4mN8bR1tZ6cH3jF5gD0aE2uI9oP7qs");
     assert_eq!(login.name_id_format.as_deref(), Some(NAME_ID_PERSISTENT));
     assert_eq!(login.given_name.as_deref(), Some("Bob"));
@@ -1228,7 +1229,7 @@ fn rejects_an_assertion_without_name_id() {
         format: None,
     };
     assert_eq!(
-        assert_accepted(Acs::new().post_spec(&spec)).email,
+        assert_accepted(Acs::new().post_spec(&spec)).user_name,
         "alice@corp.com",
         "email from the attribute"
     );
@@ -1257,6 +1258,74 @@ fn rejects_a_login_without_any_email() {
     assert_rejected(Acs::new().post_spec(&spec), Code::EmailMissing);
 }
 
+#[test]
+fn a_team_that_finds_members_by_name_id_needs_no_email() {
+    // PingOne's default mapping: the NameID is the user's ID and no attribute holds an email.
+    let mut spec = ResponseSpec::valid();
+    spec.assertion_mut().subject = SubjectId::NameId {
+        value: "9e34fa21-4e8f-4dee-b565-648dbcf25eff".to_owned(),
+        format: None,
+    };
+    spec.assertion_mut().attributes = vec![(
+        "saml_subject".to_owned(),
+        vec!["9e34fa21-4e8f-4dee-b565-648dbcf25eff".to_owned()],
+    )];
+    let r = assert_rejected(Acs::new().post_spec(&spec), Code::EmailMissing);
+    assert!(r.hint.contains("name_id"), "the hint names the fix: {r}");
+
+    let mut acs = Acs::new();
+    acs.team.settings.member_key = MemberKey::NameId;
+    let login = assert_accepted(acs.post_spec(&spec));
+    assert_eq!(login.user_name, "9e34fa21-4e8f-4dee-b565-648dbcf25eff");
+    assert_eq!(login.email, None);
+
+    // With an email present too, the NameID still names the member; the email is kept.
+    let mut with_email = ResponseSpec::valid();
+    with_email.assertion_mut().subject = SubjectId::NameId {
+        value: "00u1abcd".to_owned(),
+        format: Some(NAME_ID_PERSISTENT.to_owned()),
+    };
+    let mut acs = Acs::new();
+    acs.team.settings.member_key = MemberKey::NameId;
+    let login = assert_accepted(acs.post_spec(&with_email));
+    assert_eq!(login.user_name, "00u1abcd");
+    assert_eq!(login.email.as_deref(), Some("alice@corp.com"));
+}
+
+#[test]
+fn an_issue_instant_ahead_of_the_clock_is_accepted_within_the_idps_own_not_before_lead() {
+    // Okta dates Conditions NotBefore five minutes before IssueInstant; gosaml2's capture was
+    // issued 4 min 15 s after its suite's clock.
+    let issued = NOW + secs(255);
+    let okta_like = |lead: i64, skew_ok: bool| {
+        let mut spec = ResponseSpec::valid();
+        spec.issue_instant = Some(issued);
+        spec.assertion_mut().issue_instant = Some(issued);
+        spec.conditions_mut().not_before = Some(issued - secs(lead));
+        if !skew_ok {
+            spec.conditions_mut().not_before = None;
+        }
+        spec
+    };
+    assert_accepted(Acs::new().post_spec(&okta_like(300, true)));
+    // A lead longer than the 300 s an IssueInstant may be old does not stretch the window.
+    let r = assert_rejected(
+        Acs::new().post_spec(&okta_like(301, true)),
+        Code::NotYetValid,
+    );
+    assert_eq!(r.got, Some(instant(issued)));
+    // Without a NotBefore the IssueInstant alone says when the assertion starts.
+    assert_rejected(
+        Acs::new().post_spec(&okta_like(300, false)),
+        Code::NotYetValid,
+    );
+    // A NotBefore itself beyond the skew is refused as before, naming the NotBefore.
+    let mut late = okta_like(60, true);
+    late.conditions_mut().not_before = Some(NOW + secs(181));
+    let r = assert_rejected(Acs::new().post_spec(&late), Code::NotYetValid);
+    assert_eq!(r.got, Some(instant(NOW + secs(181))));
+}
+
 /// CVE-2017-11427 family (comment injection): `alice@corp.com<!---->.evil.com` canonicalizes, and
 /// so is signed, as `alice@corp.com.evil.com`; a reader that stops at the first text node would
 /// log in `alice@corp.com`.
@@ -1269,7 +1338,7 @@ fn a_comment_inside_the_name_id_does_not_cut_the_signed_value_short() {
     };
     spec.assertion_mut().attributes = okta_attributes("alice@corp.com.evil.com", "Mallory", "Evil");
     let control = assert_accepted(Acs::new().post_spec(&spec));
-    assert_eq!(control.email, "alice@corp.com.evil.com");
+    assert_eq!(control.user_name, "alice@corp.com.evil.com");
     let inject = Edit::replace(
         ">alice@corp.com.evil.com</saml2:NameID>",
         ">alice@corp.com<!---->.evil.com</saml2:NameID>",
@@ -1288,7 +1357,7 @@ fn a_comment_inside_the_name_id_does_not_cut_the_signed_value_short() {
         let login = Acs::new()
             .post_spec(&spec)
             .unwrap_or_else(|r| panic!("{label}: {r}"));
-        assert_eq!(login.email, "alice@corp.com.evil.com", "{label}");
+        assert_eq!(login.user_name, "alice@corp.com.evil.com", "{label}");
         assert_eq!(login.name_id, "alice@corp.com.evil.com", "{label}");
     }
 }
@@ -1659,7 +1728,7 @@ proptest! {
         let login = acs.post_spec(&case.spec);
         prop_assert!(login.is_ok(), "valid spec refused: {:?}\n{}", login, case.spec.xml());
         let login = login.expect("checked above");
-        prop_assert_eq!(&login.email, &case.email);
+        prop_assert_eq!(&login.user_name, &case.email);
         prop_assert_eq!(login.given_name.as_ref(), Some(&case.given_name));
         prop_assert_eq!(login.family_name.as_ref(), Some(&case.family_name));
         prop_assert_eq!(&login.assertion_id, &case.spec.assertion().id);

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use common::{MemoryReplayCache, MemoryRequestStore, block_on, team_with};
 use sp::config::SpConfig;
-use sp::model::Id;
+use sp::model::{Id, MemberKey};
 use sp::saml::metadata::{self, MetadataSignature};
 use sp::saml::rejection::{Code, Rejection};
 use sp::saml::validate::{self, AcsError, Login, TeamSso};
@@ -252,10 +252,10 @@ fn child<'a, 'input>(
 /// What the SP answers for a row.
 #[derive(Debug, Clone, Copy)]
 enum Outcome {
-    /// Logged in as `name_id`, with `email`.
+    /// Logged in as `name_id`, the member found by `user_name`.
     Login {
         name_id: &'static str,
-        email: &'static str,
+        user_name: &'static str,
     },
     /// Refused with `code`; the rejection's `got` starts with `got`.
     Refused { code: Code, got: &'static str },
@@ -280,6 +280,8 @@ struct Accepted {
     /// The AuthnRequest ID this answers (pre-issued in the request store, and IdP-initiated
     /// login then disallowed), or `None` for an IdP-initiated response (allowed).
     request_id: Option<&'static str>,
+    /// How the team finds the member (email unless the capture carries none).
+    member_key: MemberKey,
     outcome: Outcome,
 }
 
@@ -305,6 +307,7 @@ const ACCEPTED: &[Accepted] = &[
         sha1: false,
         encrypted: false,
         request_id: None,
+        member_key: MemberKey::Email,
         outcome: Outcome::Refused {
             code: Code::DigestMismatch,
             got: "Response signature: digest of the signed element does not match DigestValue",
@@ -329,9 +332,10 @@ const ACCEPTED: &[Accepted] = &[
         sha1: false,
         encrypted: false,
         request_id: None,
+        member_key: MemberKey::Email,
         outcome: Outcome::Login {
             name_id: "ulysse.carion_codomaindata.com#EXT#@ulyssecarioncodomaindata.onmicrosoft.com",
-            email: "ulysse.carion_codomaindata.com#EXT#@ulyssecarioncodomaindata.onmicrosoft.com",
+            user_name: "ulysse.carion_codomaindata.com#EXT#@ulyssecarioncodomaindata.onmicrosoft.com",
         },
     },
     // Google Workspace (ssoready). SOURCES.md: now 2023-11-16T21:20:27.514Z, SP entity ID = the
@@ -350,9 +354,10 @@ const ACCEPTED: &[Accepted] = &[
         sha1: false,
         encrypted: false,
         request_id: None,
+        member_key: MemberKey::Email,
         outcome: Outcome::Login {
             name_id: "ulysse.carion@codomaindata.com",
-            email: "ulysse.carion@codomaindata.com",
+            user_name: "ulysse.carion@codomaindata.com",
         },
     },
     // Keycloak (ssoready): `dsig:` prefix, has InResponseTo, valid for 60 s. SOURCES.md: SP
@@ -372,19 +377,20 @@ const ACCEPTED: &[Accepted] = &[
         sha1: false,
         encrypted: false,
         request_id: Some("saml_flow_95q1hli3z0vohj0d55l4j4yo1"),
+        member_key: MemberKey::Email,
         outcome: Outcome::Login {
             name_id: "ulysse.carion@ssoready.com",
-            email: "ulysse.carion@ssoready.com",
+            user_name: "ulysse.carion@ssoready.com",
         },
     },
     // PingOne (ssoready): KeyInfo with X509Data and KeyValue (ignored: only pinned keys count).
     // SOURCES.md: SP entity ID ssoready-entity-id, now 2023-11-18T16:20:31.265Z, verifies with
     // metadata/pingone-ssoready.xml. ACS from the response: http://localhost.
-    // Every check passes up to the last one: the NameID is a PingOne user ID (a UUID) and the
-    // only attribute, saml_subject, repeats it. There is no email anywhere in the assertion, and
-    // the SP needs one (DESIGN.md: members are keyed by email), so email_missing is the right
-    // answer; ssoready's suite checks no identity. The fix is in PingOne: map the email to the
-    // NameID (the code's hint says so).
+    // The NameID is a PingOne user ID (a UUID) and the only attribute, saml_subject, repeats it:
+    // there is no email anywhere. The team finds its members by NameID (member key name_id),
+    // which is how a PingOne team whose SCIM userName is that ID is set up; with the default key
+    // (email) the same response is refused with email_missing, see
+    // `pingone_without_an_email_needs_the_name_id_member_key`.
     Accepted {
         file: "pingone-ssoready.xml",
         key: Key::Metadata("pingone-ssoready.xml"),
@@ -397,9 +403,10 @@ const ACCEPTED: &[Accepted] = &[
         sha1: false,
         encrypted: false,
         request_id: None,
-        outcome: Outcome::Refused {
-            code: Code::EmailMissing,
-            got: "NameID format unspecified, attributes [saml_subject]",
+        member_key: MemberKey::NameId,
+        outcome: Outcome::Login {
+            name_id: "9e34fa21-4e8f-4dee-b565-648dbcf25eff",
+            user_name: "9e34fa21-4e8f-4dee-b565-648dbcf25eff",
         },
     },
     // JumpCloud (ssoready): the issuer is the literal string `IdP Entity ID`. SOURCES.md: SP
@@ -417,9 +424,10 @@ const ACCEPTED: &[Accepted] = &[
         sha1: false,
         encrypted: false,
         request_id: None,
+        member_key: MemberKey::Email,
         outcome: Outcome::Login {
             name_id: "ulysse.carion@codomaindata.com",
-            email: "ulysse.carion@codomaindata.com",
+            user_name: "ulysse.carion@codomaindata.com",
         },
     },
     // AD FS (gosaml2). SOURCES.md: audience
@@ -439,9 +447,10 @@ const ACCEPTED: &[Accepted] = &[
         sha1: false,
         encrypted: false,
         request_id: Some("_5988bf45-1cc8-4228-b3e8-1aa8590e63d3"),
+        member_key: MemberKey::Email,
         outcome: Outcome::Login {
             name_id: "paul@spstest2.com",
-            email: "paul@spstest2.com",
+            user_name: "paul@spstest2.com",
         },
     },
     // AD FS with an EncryptedAssertion (gosaml2), Response unsigned. SOURCES.md: same SP values
@@ -460,9 +469,10 @@ const ACCEPTED: &[Accepted] = &[
         sha1: false,
         encrypted: true,
         request_id: Some("_252d0129-1c83-496e-b039-ffc9cee11cca"),
+        member_key: MemberKey::Email,
         outcome: Outcome::Login {
             name_id: "paul@spstest2.com",
-            email: "paul@spstest2.com",
+            user_name: "paul@spstest2.com",
         },
     },
     // Okta, signed Response around an EncryptedAssertion whose EncryptedKey is detached (a
@@ -483,9 +493,10 @@ const ACCEPTED: &[Accepted] = &[
         sha1: false,
         encrypted: true,
         request_id: Some("_5260fc99-9c41-433b-8a31-b7a3e3a4e755"),
+        member_key: MemberKey::Email,
         outcome: Outcome::Login {
             name_id: "fronkey@skyportsystems.com",
-            email: "fronkey@skyportsystems.com",
+            user_name: "fronkey@skyportsystems.com",
         },
     },
     // Okta (oktapreview, gosaml2), signed twice; the Audience is the literal `"123"`, quotes
@@ -503,12 +514,13 @@ const ACCEPTED: &[Accepted] = &[
         sha1: false,
         encrypted: false,
         request_id: Some("_15f66d2d-628b-4d9b-a99e-089d8da862e1"),
-        // The Response was issued 4 min 14.859 s after the suite's clock, beyond the 180 s skew;
-        // the reasoning, and what happens at the response's own IssueInstant, are in
-        // `okta_signed_both_is_early_for_its_suite_clock_and_carries_its_email_as_username`.
-        outcome: Outcome::Refused {
-            code: Code::NotYetValid,
-            got: "2016-07-25T23:20:14.859Z",
+        member_key: MemberKey::Email,
+        // Issued 4 min 14.859 s after the suite's clock, with NotBefore five minutes before
+        // IssueInstant as Okta writes it: accepted on the IdP's own window, see
+        // `okta_signed_both_is_valid_from_its_not_before_and_carries_its_email_as_username`.
+        outcome: Outcome::Login {
+            name_id: "russellhaering",
+            user_name: "russell.haering@scaleft.com",
         },
     },
     // OneLogin flow from gosaml2's provider set, case 01: Response-only signature, RSA-SHA1
@@ -529,9 +541,10 @@ const ACCEPTED: &[Accepted] = &[
         sha1: true,
         encrypted: false,
         request_id: Some("id-531b2bf02ae0a588c30234163adbfd9d6bbf0747"),
+        member_key: MemberKey::Email,
         outcome: Outcome::Login {
             name_id: "user@saml.sp.nope",
-            email: "user@saml.sp.nope",
+            user_name: "user@saml.sp.nope",
         },
     },
     // Same flow, case 03: Assertion-only signature, RSA-SHA1 (allow_sha1). Same SP values.
@@ -547,9 +560,10 @@ const ACCEPTED: &[Accepted] = &[
         sha1: true,
         encrypted: false,
         request_id: Some("id-531b2bf02ae0a588c30234163adbfd9d6bbf0747"),
+        member_key: MemberKey::Email,
         outcome: Outcome::Login {
             name_id: "user@saml.sp.nope",
-            email: "user@saml.sp.nope",
+            user_name: "user@saml.sp.nope",
         },
     },
     // Same flow, case 04: both signed, RSA-SHA1 (allow_sha1). Same SP values.
@@ -565,9 +579,10 @@ const ACCEPTED: &[Accepted] = &[
         sha1: true,
         encrypted: false,
         request_id: Some("id-531b2bf02ae0a588c30234163adbfd9d6bbf0747"),
+        member_key: MemberKey::Email,
         outcome: Outcome::Login {
             name_id: "user@saml.sp.nope",
-            email: "user@saml.sp.nope",
+            user_name: "user@saml.sp.nope",
         },
     },
     // PingFederate (gosaml2 pfed11, case 01): Response signed (RSA-SHA256) with no KeyInfo at
@@ -589,9 +604,10 @@ const ACCEPTED: &[Accepted] = &[
         sha1: false,
         encrypted: false,
         request_id: Some("_27242a27-9aea-40d6-b603-c1d6daa198d4"),
+        member_key: MemberKey::Email,
         outcome: Outcome::Login {
             name_id: "firstlast@saml.test.nope",
-            email: "firstlast@saml.test.nope",
+            user_name: "firstlast@saml.test.nope",
         },
     },
     // OneLogin, "an actual response from onelogin" (crewjam): Response-only signature, RSA-SHA1
@@ -610,9 +626,10 @@ const ACCEPTED: &[Accepted] = &[
         sha1: true,
         encrypted: false,
         request_id: Some("id-d40c15c104b52691eccf0a2a5c8a15595be75423"),
+        member_key: MemberKey::Email,
         outcome: Outcome::Login {
             name_id: "ross@kndr.org",
-            email: "ross@kndr.org",
+            user_name: "ross@kndr.org",
         },
     },
     // OneLogin PHP-toolkit example IdP (crewjam): Assertion-only signature, RSA-SHA1
@@ -635,9 +652,10 @@ const ACCEPTED: &[Accepted] = &[
         sha1: true,
         encrypted: false,
         request_id: Some("ONELOGIN_4fee3b046395c4e751011e97f8900b5273d56685"),
+        member_key: MemberKey::Email,
         outcome: Outcome::Login {
             name_id: "_ce3d2948b4cf20146dee0a0b3dd6f69b6cf86f62d7",
-            email: "test@example.com",
+            user_name: "test@example.com",
         },
     },
 ];
@@ -679,12 +697,13 @@ fn run_accepted(dir: &Path, case: &Accepted, now: OffsetDateTime) -> Result<Logi
     let certificates = case.key.certificates(dir, case.file, case.issuer);
     let key = case.encrypted.then(|| sp_key(dir));
     let sp = sp_config(case.entity_id, case.acs, key);
-    let team = team(
+    let mut team = team(
         case.issuer,
         certificates,
         case.sha1,
         case.request_id.is_none(),
     );
+    team.settings.member_key = case.member_key;
     run_pipeline(
         &form_value(dir, case.file, &xml),
         &xml,
@@ -728,16 +747,20 @@ fn captured_responses_verify_where_xmlsec1_does_and_pass_the_pipeline() {
 
         let result = run_accepted(&dir, case, case.now);
         let outcome = match (&case.outcome, &result) {
-            (Outcome::Login { name_id, email }, Ok(login)) => {
+            (Outcome::Login { name_id, user_name }, Ok(login)) => {
                 assert_eq!(login.name_id, *name_id, "{}", case.file);
-                assert_eq!(login.email, *email, "{}", case.file);
+                assert_eq!(login.user_name, *user_name, "{}", case.file);
                 assert_eq!(
                     login.in_response_to.as_deref(),
                     case.request_id,
                     "{}",
                     case.file
                 );
-                format!("login {} <{}>", login.name_id, login.email)
+                let by = match case.member_key {
+                    MemberKey::Email => "",
+                    MemberKey::NameId => " (member key name_id)",
+                };
+                format!("login {} <{}>{by}", login.name_id, login.user_name)
             }
             (Outcome::Refused { code, got }, Err(rejection)) => {
                 assert_eq!(rejection.code, *code, "{}: {rejection}", case.file);
@@ -798,18 +821,51 @@ fn okta_response_whose_response_signature_broke_is_refused_naming_that_signature
 }
 
 #[test]
-fn okta_signed_both_is_early_for_its_suite_clock_and_carries_its_email_as_username() {
+fn okta_signed_both_is_valid_from_its_not_before_and_carries_its_email_as_username() {
     let Some(dir) = corpus() else { return };
     let case = accepted("okta-gosaml2-signed-both.xml");
-    // The table row: at the suite's clock (2016-07-25T23:16:00Z, SOURCES.md) the Response was
-    // issued 4 min 14.859 s in the future. gosaml2 does not compare IssueInstant with its clock;
-    // this SP refuses an IssueInstant beyond the 180 s skew (an IdP clock that far ahead).
-    // At the response's own IssueInstant every check passes: the NameID is the Okta username
-    // `russellhaering`, and the email comes from the attribute named `username`.
-    let issued = datetime!(2016-07-25 23:20:14.859 UTC);
-    let login = common::assert_accepted(run_accepted(&dir, case, issued));
+    // At the suite's clock (2016-07-25T23:16:00Z, SOURCES.md) the response was issued 4 min
+    // 14.859 s in the future, beyond the 180 s skew, but Okta dates the Conditions' NotBefore
+    // (23:15:14.859Z) five minutes before IssueInstant so that slow SP clocks accept it, and the
+    // SP honours that signed window (gosaml2 does not compare IssueInstant with its clock at
+    // all). The NameID is the Okta username `russellhaering`; the email comes from the attribute
+    // named `username`.
+    let login = common::assert_accepted(run_accepted(&dir, case, case.now));
     assert_eq!(login.name_id, "russellhaering");
-    assert!(login.email.contains('@'), "{}", login.email);
+    assert_eq!(login.user_name, "russell.haering@scaleft.com");
+    // The window's edge: 180 s of skew before NotBefore is still accepted, a millisecond more
+    // is not, and the IssueInstant alone never stretches it.
+    let not_before = datetime!(2016-07-25 23:15:14.859 UTC);
+    let skew = time::Duration::seconds(180);
+    common::assert_accepted(run_accepted(&dir, case, not_before - skew));
+    let early = common::assert_rejected(
+        run_accepted(
+            &dir,
+            case,
+            not_before - skew - time::Duration::milliseconds(1),
+        ),
+        Code::NotYetValid,
+    );
+    assert_eq!(early.got.as_deref(), Some("2016-07-25T23:15:14.859Z"));
+}
+
+#[test]
+fn pingone_without_an_email_needs_the_name_id_member_key() {
+    let Some(dir) = corpus() else { return };
+    let case = Accepted {
+        member_key: MemberKey::Email,
+        ..*accepted("pingone-ssoready.xml")
+    };
+    let rejection =
+        common::assert_rejected(run_accepted(&dir, &case, case.now), Code::EmailMissing);
+    assert_eq!(
+        rejection.got.as_deref(),
+        Some("NameID format unspecified, attributes [saml_subject]")
+    );
+    assert!(
+        rejection.hint.contains("name_id"),
+        "the hint names the member key that fixes it: {rejection}"
+    );
 }
 
 #[test]
@@ -819,7 +875,7 @@ fn entra_guest_keeps_its_emailaddress_claim() {
     let login = common::assert_accepted(run_accepted(&dir, case, case.now));
     // The email is the guest UPN (NameID, email-shaped), the userName Entra's SCIM provisioning
     // also sends; the mailbox address stays available in its claim.
-    assert!(login.email.contains("#EXT#@"), "{}", login.email);
+    assert!(login.user_name.contains("#EXT#@"), "{}", login.user_name);
     let claim = login
         .attributes
         .iter()
@@ -1247,6 +1303,19 @@ const HABITS: &[Habit] = &[
         present: |t| t.contains("/session/sso/saml/acs/dknhyszjl7"),
     },
     Habit {
+        habit: "Conditions NotBefore five minutes before IssueInstant, for SPs whose clock is slow (Okta)",
+        file: "responses/okta-gosaml2-signed-both.xml",
+        present: |t| {
+            t.contains(r#"NotBefore="2016-07-25T23:15:14.859Z""#)
+                && t.contains(r#"IssueInstant="2016-07-25T23:20:14.859Z""#)
+        },
+    },
+    Habit {
+        habit: "NameID a user ID, and no email anywhere (PingOne's default mapping)",
+        file: "responses/pingone-ssoready.xml",
+        present: |t| t.contains(">9e34fa21-4e8f-4dee-b565-648dbcf25eff<") && !t.contains('@'),
+    },
+    Habit {
         habit: "Audience with literal quotes (an Okta admin typed \"123\")",
         file: "responses/okta-gosaml2-signed-both.xml",
         present: |t| t.contains("<saml2:Audience>\"123\"</saml2:Audience>"),
@@ -1329,7 +1398,7 @@ fn a_bom_before_a_captured_response_is_ignored() {
     for text in [&xml, &with_bom] {
         assert_eq!(validate::peek_issuer(text, &sp).as_deref(), Ok(case.issuer));
         let login = validate::check(text, &team, &sp, case.now).unwrap_or_else(|r| panic!("{r}"));
-        assert_eq!(login.email, "ulysse.carion@codomaindata.com");
+        assert_eq!(login.user_name, "ulysse.carion@codomaindata.com");
     }
 }
 

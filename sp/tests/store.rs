@@ -4,7 +4,7 @@
 //! PostgreSQL half prints a notice and passes, except under `CI`, where it fails: CI must never
 //! skip silently.
 
-use sp::model::{Id, MetadataSource, Plan, Provisioning, SsoSettings, Team};
+use sp::model::{Id, MemberKey, MetadataSource, Plan, Provisioning, SsoSettings, Team};
 use sp::store::{NewMember, ReplayOutcome, Store, StoreError};
 use sqlx::Connection;
 use time::macros::datetime;
@@ -66,6 +66,7 @@ fn sso(team: &Team, issuer: &str, metadata: MetadataSource) -> SsoSettings {
         allow_idp_initiated: true,
         provisioning: Provisioning::Jit,
         allow_sha1: false,
+        member_key: MemberKey::Email,
     }
 }
 
@@ -277,6 +278,7 @@ async fn stores_and_replaces_sso_settings(db: TestDb) {
         allow_idp_initiated: false,
         provisioning: Provisioning::ScimOnly,
         allow_sha1: true,
+        member_key: MemberKey::NameId,
         ..sso(
             &acme,
             "https://sts.windows.net/t/",
@@ -380,6 +382,7 @@ async fn changing_metadata_source_drops_cache(db: TestDb) {
     // Saving the same source (say, toggling SHA-1) keeps the cache.
     let same = SsoSettings {
         allow_sha1: true,
+        member_key: MemberKey::Email,
         ..sso(
             &acme,
             "https://idp.example",

@@ -213,7 +213,7 @@ impl Code {
                 "The assertion has no NameID. Configure the IdP to send a NameID (email address format preferred)."
             }
             Code::EmailMissing => {
-                "No email address was found in the NameID or the usual attributes (email, emailaddress claim, mail). Map the user's email to the NameID or an email attribute in the IdP."
+                "No email address was found in the NameID or the usual attributes (email, emailaddress claim, mail). Map the user's email to the NameID or an email attribute in the IdP, or, if the NameID is the userName the team's members have (as SCIM sends it), set the team to find members by NameID (member key name_id)."
             }
             Code::DecryptionFailed => {
                 "The encrypted assertion cannot be decrypted with the SP's key. Upload the SP's current encryption certificate to the IdP, or turn assertion encryption off."

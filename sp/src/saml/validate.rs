@@ -17,7 +17,7 @@ use super::attributes;
 use super::read::Vouched;
 use super::rejection::{Code, Rejection};
 use crate::config::SpConfig;
-use crate::model::{Id, Plan, SsoSettings, Team};
+use crate::model::{Id, MemberKey, Plan, SsoSettings, Team};
 use base64::Engine;
 use std::future::Future;
 use std::pin::Pin;
@@ -50,7 +50,11 @@ pub struct Login {
     pub in_response_to: Option<String>,
     pub name_id: String,
     pub name_id_format: Option<String>,
-    pub email: String,
+    /// The member this login is for: the email or the NameID, as the team's
+    /// [`MemberKey`](crate::model::MemberKey) says.
+    pub user_name: String,
+    /// The NameID when it is an email, else the first email attribute.
+    pub email: Option<String>,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
     pub display_name: Option<String>,
@@ -238,14 +242,15 @@ fn instant(node: &Vouched, name: &str, field: &str) -> Result<Option<OffsetDateT
         .transpose()
 }
 
-/// `NotBefore`/`NotOnOrAfter` of `node` against `now`, with the skew.
+/// `NotBefore`/`NotOnOrAfter` of `node` against `now`, with the skew; returns both.
 fn check_window(
     node: &Vouched,
     field: &str,
     now: OffsetDateTime,
     sp: &SpConfig,
-) -> Result<Option<OffsetDateTime>, Rejection> {
-    if let Some(not_before) = instant(node, "NotBefore", &format!("{field} NotBefore"))? {
+) -> Result<(Option<OffsetDateTime>, Option<OffsetDateTime>), Rejection> {
+    let not_before = instant(node, "NotBefore", &format!("{field} NotBefore"))?;
+    if let Some(not_before) = not_before {
         if now + sp.clock_skew < not_before {
             return Err(Rejection::new(Code::NotYetValid)
                 .expected(format!(
@@ -268,7 +273,7 @@ fn check_window(
                 .got(format_instant(end)));
         }
     }
-    Ok(not_on_or_after)
+    Ok((not_before, not_on_or_after))
 }
 
 /// A sharper hint when a URL differs from the expected one only in a way people get wrong:
@@ -332,10 +337,21 @@ fn check_version(version: Option<&str>, whose: &str) -> Result<(), Rejection> {
         )))
 }
 
+/// `IssueInstant` of the Response or the Assertion against `now`. `valid_from` is the signed
+/// Conditions' NotBefore, which [`check_window`] has already held to `now` plus the skew.
+///
+/// An IssueInstant ahead of this SP's clock by more than the skew is refused, unless the IdP
+/// itself declared the assertion valid from an earlier time, at most `max_issue_age` before the
+/// IssueInstant: Okta dates NotBefore exactly five minutes before IssueInstant so that SPs whose
+/// clocks run slow still accept it (corpus: gosaml2's okta_response.xml, issued 4 min 15 s after
+/// its suite's clock). The IdP's signed window is what says when the assertion is good; without
+/// one, the IssueInstant stands in for it. The bound keeps a far-future IssueInstant from
+/// defeating the staleness check below.
 fn check_issue_instant(
     value: Option<&str>,
     whose: &str,
     now: OffsetDateTime,
+    valid_from: Option<OffsetDateTime>,
     sp: &SpConfig,
 ) -> Result<(), Rejection> {
     let Some(value) = value else {
@@ -344,11 +360,15 @@ fn check_issue_instant(
             .got("none"));
     };
     let issued = parse_instant(value, &format!("{whose} IssueInstant"))?;
-    if issued > now + sp.clock_skew {
+    let declared_lead =
+        valid_from.filter(|from| *from <= issued && issued - *from <= sp.max_issue_age);
+    if issued > now + sp.clock_skew && declared_lead.is_none() {
         return Err(Rejection::new(Code::NotYetValid)
             .expected(format!(
-                "{whose} IssueInstant at or before {}",
-                format_instant(now + sp.clock_skew)
+                "{whose} IssueInstant at or before {} (now plus {} s skew), or a Conditions NotBefore at most {} s before it",
+                format_instant(now + sp.clock_skew),
+                sp.clock_skew.whole_seconds(),
+                sp.max_issue_age.whole_seconds()
             ))
             .got(format_instant(issued)));
     }
@@ -525,7 +545,6 @@ pub fn check_parsed(
             "Destination (IdP: Single Sign-On URL / Reply URL)",
         )?;
     }
-    check_issue_instant(response.attribute("IssueInstant"), "Response", now, sp)?;
 
     // The assertion, read only through `read`.
     check_version(read.attribute("Version"), "Assertion")?;
@@ -615,11 +634,24 @@ pub fn check_parsed(
             return Err(rejection);
         }
     }
-    let conditions_end = match &conditions {
+    let (valid_from, conditions_end) = match &conditions {
         Some(c) => check_window(c, "Conditions", now, sp)?,
-        None => None,
+        None => (None, None),
     };
-    check_issue_instant(read.attribute("IssueInstant"), "Assertion", now, sp)?;
+    check_issue_instant(
+        response.attribute("IssueInstant"),
+        "Response",
+        now,
+        valid_from,
+        sp,
+    )?;
+    check_issue_instant(
+        read.attribute("IssueInstant"),
+        "Assertion",
+        now,
+        valid_from,
+        sp,
+    )?;
 
     let response_in_response_to = response.attribute("InResponseTo").map(str::to_owned);
     let in_response_to = match (response_in_response_to, confirmation_in_response_to) {
@@ -673,8 +705,10 @@ pub fn check_parsed(
             Some((name, values))
         })
         .collect();
-    let email =
-        attributes::email(&name_id, name_id_format.as_deref(), &attributes).ok_or_else(|| {
+    let email = attributes::email(&name_id, name_id_format.as_deref(), &attributes);
+    let user_name = match team.settings.member_key {
+        MemberKey::NameId => name_id.clone(),
+        MemberKey::Email => email.clone().ok_or_else(|| {
             Rejection::new(Code::EmailMissing)
                 .expected("an email in the NameID or in an email attribute")
                 .got(format!(
@@ -686,7 +720,8 @@ pub fn check_parsed(
                         .collect::<Vec<_>>()
                         .join(", ")
                 ))
-        })?;
+        })?,
+    };
 
     let authn = read.child(SAML, "AuthnStatement");
     let session_not_on_or_after = match &authn {
@@ -722,6 +757,7 @@ pub fn check_parsed(
         display_name: value(attributes::DISPLAY_NAME_NAMES),
         name_id,
         name_id_format,
+        user_name,
         email,
         session_not_on_or_after,
         session_index,
@@ -852,7 +888,7 @@ fn check_bearer(
                 .got("no Recipient"));
         }
     }
-    let end = check_window(data, "SubjectConfirmationData", now, sp)?;
+    let (_, end) = check_window(data, "SubjectConfirmationData", now, sp)?;
     let end = end.ok_or_else(|| {
         Rejection::new(Code::NoBearerConfirmation)
             .expected("SubjectConfirmationData NotOnOrAfter (required for bearer)")

@@ -7,11 +7,11 @@ use sqlx::any::AnyRow;
 use super::error::write_error;
 use super::teams::{TEAM_COLUMNS_T, team_from_row};
 use super::{Store, StoreError, flag, flag_col, id_col};
-use crate::model::{Id, MetadataSource, Provisioning, SsoSettings, Team};
+use crate::model::{Id, MemberKey, MetadataSource, Provisioning, SsoSettings, Team};
 
 /// The columns [`sso_from_row`] reads.
 const SSO_COLUMNS: &str = "team_id, idp_issuer, metadata_kind, metadata_value, \
-                           allow_idp_initiated, provisioning, allow_sha1";
+                           allow_idp_initiated, provisioning, allow_sha1, member_key";
 
 impl Store {
     /// Saves a team's SSO settings, replacing any previous ones.
@@ -30,11 +30,13 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO sso_settings (team_id, idp_issuer, metadata_kind, metadata_value, \
-             allow_idp_initiated, provisioning, allow_sha1) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             allow_idp_initiated, provisioning, allow_sha1, member_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (team_id) DO UPDATE SET idp_issuer = excluded.idp_issuer, \
              metadata_kind = excluded.metadata_kind, metadata_value = excluded.metadata_value, \
              allow_idp_initiated = excluded.allow_idp_initiated, \
-             provisioning = excluded.provisioning, allow_sha1 = excluded.allow_sha1",
+             provisioning = excluded.provisioning, allow_sha1 = excluded.allow_sha1, \
+             member_key = excluded.member_key",
         )
         .bind(&sso.team_id.0)
         .bind(&sso.idp_issuer)
@@ -43,6 +45,7 @@ impl Store {
         .bind(flag(sso.allow_idp_initiated))
         .bind(sso.provisioning.as_str())
         .bind(flag(sso.allow_sha1))
+        .bind(sso.member_key.as_str())
         .execute(&mut *tx)
         .await
         .map_err(|err| {
@@ -111,6 +114,7 @@ fn sso_from_row(row: &AnyRow) -> Result<SsoSettings, StoreError> {
         }
     };
     let provisioning: String = row.try_get("provisioning")?;
+    let member_key: String = row.try_get("member_key")?;
     Ok(SsoSettings {
         team_id: id_col(row, "team_id")?,
         idp_issuer: row.try_get("idp_issuer")?,
@@ -121,5 +125,9 @@ fn sso_from_row(row: &AnyRow) -> Result<SsoSettings, StoreError> {
             detail: format!("{provisioning:?} is not \"jit\" or \"scim\""),
         })?,
         allow_sha1: flag_col(row, "allow_sha1")?,
+        member_key: MemberKey::parse(&member_key).ok_or_else(|| StoreError::Corrupt {
+            what: "member_key",
+            detail: format!("{member_key:?} is not \"email\" or \"name_id\""),
+        })?,
     })
 }

@@ -181,7 +181,7 @@ pub async fn consume(State(state): State<AppState>, request: Request) -> Respons
 
     let member = match state
         .store
-        .member_by_user_name(&team_sso.team.id, &login.email)
+        .member_by_user_name(&team_sso.team.id, &login.user_name)
         .await
     {
         Ok(m) => m,
@@ -191,13 +191,13 @@ pub async fn consume(State(state): State<AppState>, request: Request) -> Respons
         Some(m) if !m.active => {
             return refused(
                 Some(&slug),
-                Rejection::new(Code::MemberInactive).got(login.email.clone()),
+                Rejection::new(Code::MemberInactive).got(login.user_name.clone()),
             );
         }
         None if team_sso.settings.provisioning == Provisioning::ScimOnly => {
             return refused(
                 Some(&slug),
-                Rejection::new(Code::MemberUnknown).got(login.email.clone()),
+                Rejection::new(Code::MemberUnknown).got(login.user_name.clone()),
             );
         }
         _ => {}
@@ -221,7 +221,7 @@ pub async fn consume(State(state): State<AppState>, request: Request) -> Respons
         Some(m) => m,
         None => {
             let new = NewMember {
-                user_name: login.email.clone(),
+                user_name: login.user_name.clone(),
                 given_name: login.given_name.clone(),
                 family_name: login.family_name.clone(),
                 display_name: login.display_name.clone(),
@@ -233,7 +233,7 @@ pub async fn consume(State(state): State<AppState>, request: Request) -> Respons
                 // A concurrent first login created it: use that one.
                 Err(StoreError::Conflict { .. }) => match state
                     .store
-                    .member_by_user_name(&team_sso.team.id, &login.email)
+                    .member_by_user_name(&team_sso.team.id, &login.user_name)
                     .await
                 {
                     Ok(Some(m)) => m,

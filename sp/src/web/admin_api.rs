@@ -10,12 +10,12 @@
 //! |--------------------------------------|-----------------------------------------------|---------|
 //! | `POST /admin/teams`                  | `slug`, `plan`?, `api_access`?, `scim`?        | 201 team, `api_key` when created with API access (shown once) |
 //! | `PUT /admin/teams/{slug}/plan`       | `plan`, `api_access`, `scim` (all required)    | 200 team |
-//! | `PUT /admin/teams/{slug}/sso`        | `issuer`, `metadata_xml` or `metadata_url`, `allow_idp_initiated`?, `provisioning`?, `allow_sha1`? | 200 settings and `show` |
+//! | `PUT /admin/teams/{slug}/sso`        | `issuer`, `metadata_xml` or `metadata_url`, `allow_idp_initiated`?, `provisioning`?, `allow_sha1`?, `member_key`? | 200 settings and `show` |
 //! | `POST /admin/teams/{slug}/api-keys`  | none                                          | 201 `{"api_key": …}` (shown once) |
 //! | `GET /admin/teams/{slug}`            | none                                          | 200 `{"slug": …, "show": …}` |
 //!
 //! Defaults follow the CLI: `plan` "custom", `api_access` and `scim` false on create;
-//! `allow_idp_initiated` true, `provisioning` "jit", `allow_sha1` false on SSO. `PUT …/plan`
+//! `allow_idp_initiated` true, `provisioning` "jit", `allow_sha1` false, `member_key` "email" on SSO. `PUT …/plan`
 //! replaces all three switches, so all three are required: a forgotten `scim` would otherwise
 //! switch a customer's provisioning off. `null` counts as absent; unknown fields are refused.
 //! Any Content-Type is accepted (the bearer token, which browsers never attach on their own, is
@@ -31,7 +31,7 @@
 //! the detail goes to the log.
 
 use crate::admin::{self, AdminError, SsoForm};
-use crate::model::{MetadataSource, Plan, Provisioning, SsoSettings, Team};
+use crate::model::{MemberKey, MetadataSource, Plan, Provisioning, SsoSettings, Team};
 use crate::saml::fetch::{FetchError, check_url};
 use crate::saml::metadata::MAX_METADATA_BYTES;
 use crate::store::StoreError;
@@ -338,26 +338,26 @@ impl Fields {
         }
     }
 
-    fn plan(&mut self, field: &'static str) -> Result<Option<Plan>, ApiError> {
+    /// A string field naming one of an enum's values; `what` and `choices` word the error.
+    fn choice<T>(
+        &mut self,
+        field: &'static str,
+        parse: fn(&str) -> Option<T>,
+        what: &str,
+        choices: &str,
+    ) -> Result<Option<T>, ApiError> {
         self.string(field)?
             .map(|s| {
-                Plan::parse(&s).ok_or_else(|| ApiError::InvalidField {
+                parse(&s).ok_or_else(|| ApiError::InvalidField {
                     field,
-                    problem: format!("unknown plan {s:?}; use free, team or custom"),
+                    problem: format!("unknown {what} {s:?}; use {choices}"),
                 })
             })
             .transpose()
     }
 
-    fn provisioning(&mut self, field: &'static str) -> Result<Option<Provisioning>, ApiError> {
-        self.string(field)?
-            .map(|s| {
-                Provisioning::parse(&s).ok_or_else(|| ApiError::InvalidField {
-                    field,
-                    problem: format!("unknown provisioning {s:?}; use jit or scim"),
-                })
-            })
-            .transpose()
+    fn plan(&mut self, field: &'static str) -> Result<Option<Plan>, ApiError> {
+        self.choice(field, Plan::parse, "plan", "free, team or custom")
     }
 
     /// Refuses fields nobody took (a typo such as `api-access` would otherwise be ignored).
@@ -472,6 +472,7 @@ async fn set_sso(
         "allow_idp_initiated",
         "provisioning",
         "allow_sha1",
+        "member_key",
     ];
     let slug = slug_of(path)?;
     let mut fields = Fields::parse(body)?;
@@ -503,9 +504,22 @@ async fn set_sso(
         metadata,
         allow_idp_initiated: fields.bool("allow_idp_initiated")?.unwrap_or(true),
         provisioning: fields
-            .provisioning("provisioning")?
+            .choice(
+                "provisioning",
+                Provisioning::parse,
+                "provisioning",
+                "jit or scim",
+            )?
             .unwrap_or(Provisioning::Jit),
         allow_sha1: fields.bool("allow_sha1")?.unwrap_or(false),
+        member_key: fields
+            .choice(
+                "member_key",
+                MemberKey::parse,
+                "member key",
+                "email or name_id",
+            )?
+            .unwrap_or(MemberKey::Email),
     };
     fields.finish(ACCEPTED)?;
     let now = state.clock.now();
@@ -531,6 +545,7 @@ fn sso_json(slug: &str, settings: &SsoSettings, show: &str) -> Value {
         "allow_idp_initiated": settings.allow_idp_initiated,
         "provisioning": settings.provisioning.as_str(),
         "allow_sha1": settings.allow_sha1,
+        "member_key": settings.member_key.as_str(),
         "show": show,
     })
 }

@@ -11,7 +11,7 @@ use std::future::Future;
 use std::sync::Mutex;
 
 use sp::config::SpConfig;
-use sp::model::{Id, MetadataSource, Plan, Provisioning, SsoSettings, Team};
+use sp::model::{Id, MemberKey, MetadataSource, Plan, Provisioning, SsoSettings, Team};
 use sp::saml::rejection::{Code, Rejection};
 use sp::saml::validate::{self, AcsError, Login, ReplayCache, RequestStore, StoreFuture, TeamSso};
 use time::{Duration, OffsetDateTime};
@@ -45,6 +45,7 @@ pub fn team_with(issuer: &str, id: Id) -> TeamSso {
             allow_idp_initiated: true,
             provisioning: Provisioning::Jit,
             allow_sha1: false,
+            member_key: MemberKey::Email,
         },
         certificates: vec![FixtureKey::RsaCurrent.certificate()],
     }
