@@ -64,6 +64,15 @@ impl DigestAlgorithm {
         }
     }
 
+    pub(crate) fn md(self) -> &'static openssl::md::MdRef {
+        match self {
+            Self::Sha1 => openssl::md::Md::sha1(),
+            Self::Sha256 => openssl::md::Md::sha256(),
+            Self::Sha384 => openssl::md::Md::sha384(),
+            Self::Sha512 => openssl::md::Md::sha512(),
+        }
+    }
+
     pub(crate) fn message_digest(self) -> MessageDigest {
         match self {
             Self::Sha1 => MessageDigest::sha1(),

@@ -25,11 +25,17 @@ pub(crate) fn element_prefix<'input>(element: Node<'_, 'input>) -> &'input str {
     }
     let text = element.document().input_text();
     let start = element.range().start + 1; // skip '<'
-    let qname_end = text[start..]
-        .find(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/')
-        .map_or(text.len(), |i| start + i);
-    let qname = &text[start..qname_end];
-    qname.split_once(':').map_or("", |(prefix, _)| prefix)
+    // Every delimiter is ASCII, so byte positions found in the bytes are char boundaries, and
+    // no UTF-8 needs decoding on the way.
+    let name = &text.as_bytes()[start..];
+    let qname_len = name
+        .iter()
+        .position(|&b| b.is_ascii_whitespace() || b == b'>' || b == b'/')
+        .unwrap_or(name.len());
+    match name[..qname_len].iter().position(|&b| b == b':') {
+        Some(colon) => &text[start..start + colon],
+        None => "",
+    }
 }
 
 fn attribute_qname<'input>(
@@ -76,6 +82,9 @@ pub fn canonicalize(
 ) {
     let mut state = State::default();
     let mut skipping: Option<Node> = None;
+    // The canonical form is about as long as the subtree's text: one allocation, not a
+    // doubling series.
+    out.reserve(apex.range().len() + apex.range().len() / 8);
 
     for edge in traverse(apex) {
         match edge {

@@ -43,7 +43,8 @@ pub fn parse_str<'input>(
     text: &'input str,
     limits: &Limits,
 ) -> Result<roxmltree::Document<'input>, Error> {
-    check_text(text.as_bytes(), limits)?;
+    // A `&str` is UTF-8 already: only its size is checked.
+    check_size(text.len(), limits)?;
     let options = roxmltree::ParsingOptions {
         allow_dtd: false,
         nodes_limit: limits.max_nodes,
@@ -61,13 +62,18 @@ pub fn parse_str<'input>(
     Ok(doc)
 }
 
-fn check_text<'a>(bytes: &'a [u8], limits: &Limits) -> Result<&'a str, Error> {
-    if bytes.len() > limits.max_bytes {
+fn check_size(len: usize, limits: &Limits) -> Result<(), Error> {
+    if len > limits.max_bytes {
         return Err(Error::TooLarge {
             limit: limits.max_bytes,
-            got: bytes.len(),
+            got: len,
         });
     }
+    Ok(())
+}
+
+fn check_text<'a>(bytes: &'a [u8], limits: &Limits) -> Result<&'a str, Error> {
+    check_size(bytes.len(), limits)?;
     std::str::from_utf8(bytes).map_err(|e| Error::NotUtf8(e.to_string()))
 }
 

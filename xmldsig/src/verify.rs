@@ -128,11 +128,10 @@ fn check_reference<'a>(
     let id = element_id(element).ok_or_else(|| Error::MissingId {
         element: QName(element).to_string(),
     })?;
-    let expected = format!("#{id}");
     let got = reference.attribute("URI").unwrap_or("");
-    if got != expected {
+    if got.strip_prefix('#') != Some(id) {
         return Err(Error::ReferenceMismatch {
-            expected,
+            expected: format!("#{id}"),
             got: got.to_owned(),
         });
     }
