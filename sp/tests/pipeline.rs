@@ -277,6 +277,50 @@ fn rejects_a_form_value_that_is_not_base64() {
     assert_rejected(Acs::new().post("<samlp:Response/>"), Code::NotBase64);
 }
 
+/// What `decode` must agree with: the scalar, strict decoder of the `base64` crate, after the
+/// whitespace IdPs put between lines is taken out.
+fn reference_decode(value: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let compact: String = value.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .ok()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// `decode` accepts exactly what the strict scalar decoder accepts, and yields the same
+    /// text: encoded UTF-8 with lines wrapped, and arbitrary near-base64 strings.
+    #[test]
+    fn decode_agrees_with_the_scalar_decoder(
+        text in "\\PC{0,300}",
+        wrap in prop::option::of(1usize..80),
+        noise in "[A-Za-z0-9+/=\\s%-]{0,64}",
+    ) {
+        use base64::Engine;
+        let sp = sp::config::SpConfig::qualified();
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&text);
+        let wrapped = match wrap {
+            Some(n) => encoded
+                .as_bytes()
+                .chunks(n)
+                .map(|c| std::str::from_utf8(c).expect("ascii"))
+                .collect::<Vec<_>>()
+                .join("\r\n"),
+            None => encoded,
+        };
+        prop_assert_eq!(validate::decode(&wrapped, &sp).ok(), Some(text));
+        let expected = reference_decode(&noise).map(|bytes| String::from_utf8(bytes).ok());
+        match (validate::decode(&noise, &sp), expected) {
+            (Ok(decoded), Some(Some(text))) => prop_assert_eq!(decoded, text),
+            (Err(r), None) => prop_assert_eq!(r.code, Code::NotBase64),
+            (Err(r), Some(None)) => prop_assert_eq!(r.code, Code::MalformedXml),
+            (got, expected) => prop_assert!(false, "{noise:?}: {got:?} vs {expected:?}"),
+        }
+    }
+}
+
 #[test]
 fn rejects_a_form_value_too_large_before_decoding_it() {
     let spec = ResponseSpec::valid();
