@@ -14,8 +14,8 @@ pub struct SpConfig {
     /// shapes (`/session/sso/saml/acs/dknhyszjl7`, `/demo1/index.php?acs`, or the bare host), and
     /// a TLS-terminating proxy may map such a public path onto the SP's own route: Destination
     /// and Recipient are compared with the public URL. The SP's router still serves
-    /// [`ACS_PATH`]; this field changes what responses must be addressed to, not where they are
-    /// received.
+    /// [`ACS_PATH`]; this field (`sp serve --public-acs-path`) changes what responses must be
+    /// addressed to and what the SP metadata publishes, not where they are received.
     pub acs_path: String,
     /// Tolerated clock difference with IdPs, both ways.
     pub clock_skew: Duration,

@@ -49,6 +49,11 @@ struct ServeArgs {
     /// Public base URL; the ACS is BASE/api/saml/consume
     #[arg(long, default_value = "https://www.qualified.io")]
     base_url: String,
+    /// The ACS path as IdPs and browsers see it, when a proxy in front maps it onto
+    /// /api/saml/consume: responses must then be addressed to BASE followed by this path, and
+    /// the SP metadata publishes it
+    #[arg(long, default_value = sp::config::ACS_PATH, value_parser = parse_acs_path)]
+    public_acs_path: String,
     /// SP entity ID, the Audience assertions must name
     #[arg(long, default_value = "https://qualified.io")]
     entity_id: String,
@@ -137,6 +142,16 @@ fn parse_plan(s: &str) -> Result<Plan, String> {
 
 fn parse_provisioning(s: &str) -> Result<Provisioning, String> {
     Provisioning::parse(s).ok_or_else(|| format!("unknown provisioning {s:?}; use jit or scim"))
+}
+
+fn parse_acs_path(s: &str) -> Result<String, String> {
+    if s.starts_with('/') {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "{s:?} is not a path; give it with its leading slash, like /session/sso/saml/acs"
+        ))
+    }
 }
 
 fn parse_member_key(s: &str) -> Result<MemberKey, String> {
@@ -261,6 +276,7 @@ async fn serve(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let mut sp = SpConfig::qualified();
     sp.base_url = args.base_url;
+    sp.acs_path = args.public_acs_path;
     sp.entity_id = args.entity_id;
     sp.clock_skew = time::Duration::seconds(args.clock_skew);
     let mut encryption_certificate = None;
