@@ -21,6 +21,25 @@ fn sp(database: &str, args: &[&str]) -> Output {
         .expect("run sp")
 }
 
+/// `sp team sso acme` with the Okta fixture metadata and `--member-key member_key`.
+fn set_sso(database: &str, member_key: &str) -> Output {
+    let metadata = okta_metadata();
+    sp(
+        database,
+        &[
+            "team",
+            "sso",
+            "acme",
+            "--issuer",
+            OKTA_ISSUER,
+            "--metadata-file",
+            metadata.to_str().expect("path"),
+            "--member-key",
+            member_key,
+        ],
+    )
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).expect("UTF-8")
 }
@@ -35,21 +54,7 @@ fn a_team_is_configured_from_the_command_line() {
     let db = database(&dir);
     let created = sp(&db, &["team", "create", "acme", "--plan", "custom"]);
     assert_eq!(created.status.code(), Some(0), "{}", text(&created.stderr));
-    let metadata = okta_metadata();
-    let sso = sp(
-        &db,
-        &[
-            "team",
-            "sso",
-            "acme",
-            "--issuer",
-            OKTA_ISSUER,
-            "--metadata-file",
-            metadata.to_str().expect("path"),
-            "--member-key",
-            "name_id",
-        ],
-    );
+    let sso = set_sso(&db, "name_id");
     assert_eq!(sso.status.code(), Some(0), "{}", text(&sso.stderr));
     let show = sp(&db, &["team", "show", "acme"]);
     let shown = text(&show.stdout);
@@ -67,21 +72,7 @@ fn bad_choices_are_refused_with_the_choices_and_nothing_is_stored() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = database(&dir);
     assert_eq!(sp(&db, &["team", "create", "acme"]).status.code(), Some(0));
-    let metadata = okta_metadata();
-    let refused = sp(
-        &db,
-        &[
-            "team",
-            "sso",
-            "acme",
-            "--issuer",
-            OKTA_ISSUER,
-            "--metadata-file",
-            metadata.to_str().expect("path"),
-            "--member-key",
-            "upn",
-        ],
-    );
+    let refused = set_sso(&db, "upn");
     assert_eq!(refused.status.code(), Some(2));
     let stderr = text(&refused.stderr);
     assert!(stderr.contains("--member-key"), "{stderr}");

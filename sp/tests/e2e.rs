@@ -124,6 +124,15 @@ fn http() -> reqwest::Client {
         .clone()
 }
 
+/// The team every test here configures.
+async fn acme(sp: &RunningSp) -> sp::model::Team {
+    sp.store
+        .team_by_slug("acme")
+        .await
+        .expect("lookup")
+        .expect("team")
+}
+
 fn spec() -> ResponseSpec {
     ResponseSpec::at(NOW).issued_by(OKTA_ISSUER)
 }
@@ -398,12 +407,7 @@ async fn bad_input_gets_its_code_and_changes_nothing() {
 
     // Nothing was stored: no member exists, and the default response (the same assertion ID as
     // the refused audience and attacker ones) is still fresh.
-    let team = sp
-        .store
-        .team_by_slug("acme")
-        .await
-        .expect("lookup")
-        .expect("team");
+    let team = acme(&sp).await;
     assert!(
         sp.store
             .member_by_user_name(&team.id, "alice@corp.com")
@@ -422,12 +426,7 @@ async fn member_standing_is_enforced() {
     team_with_static_metadata(&sp.store, Provisioning::ScimOnly, true).await;
     // SCIM-only: an unknown user is refused and not created.
     refused(&sp, &spec_numbered(20).form_value(), "member_unknown").await;
-    let team = sp
-        .store
-        .team_by_slug("acme")
-        .await
-        .expect("lookup")
-        .expect("team");
+    let team = acme(&sp).await;
     assert!(
         sp.store
             .member_by_user_name(&team.id, "alice@corp.com")
@@ -484,12 +483,7 @@ async fn a_team_keyed_by_name_id_creates_and_finds_members_by_it() {
             "login {n}"
         );
     }
-    let team = sp
-        .store
-        .team_by_slug("acme")
-        .await
-        .expect("lookup")
-        .expect("team");
+    let team = acme(&sp).await;
     let member = sp
         .store
         .member_by_user_name(&team.id, "00u1abcd")
