@@ -236,12 +236,7 @@ async fn every_fault_gets_the_answer_its_catalogue_line_names() {
             }
         };
         if !verdict {
-            let got = last
-                .body
-                .split("<code>")
-                .nth(1)
-                .and_then(|s| s.split("</code>").next())
-                .unwrap_or("(no code)");
+            let got = code_on(&last.body).unwrap_or("(no code)");
             mismatches.push(format!(
                 "{}: expected {:?}, SP answered {} {got}",
                 fault.name, fault.expected, last.hops[0].status
@@ -253,4 +248,54 @@ async fn every_fault_gets_the_answer_its_catalogue_line_names() {
         "faults whose SP answer differs from the catalogue:\n{}",
         mismatches.join("\n")
     );
+}
+
+/// The SAML code shown on an SP page, if any.
+fn code_on(body: &str) -> Option<&str> {
+    body.split("<code>").nth(1)?.split("</code>").next()
+}
+
+/// An IdP whose clock runs ahead of the SP's. Okta dates Conditions NotBefore five minutes
+/// before IssueInstant so that such SPs still accept it, and the SP honours that signed window
+/// (corpus: gosaml2's okta_response.xml); PingOne starts its window one minute back, so the
+/// same lead gets `not_yet_valid`, as does Okta once its NotBefore itself is beyond the skew.
+#[tokio::test]
+async fn an_idp_clock_ahead_is_judged_by_the_idps_own_not_before() {
+    let sp = start_sp().await;
+    for name in ["okta", "pingone"] {
+        let preset = presets::by_name(name).expect("preset");
+        team(&sp, name, preset.issuer, Published::Current).await;
+    }
+    let cases = [
+        ("okta", 5 * 60, None),
+        ("okta", 8 * 60 + 30, Some("not_yet_valid")),
+        ("pingone", 5 * 60, Some("not_yet_valid")),
+    ];
+    for (n, (name, ahead, expected)) in cases.into_iter().enumerate() {
+        let preset = presets::by_name(name).expect("preset");
+        let mut spec = preset
+            .spec()
+            .for_sp(&sp.acs, ENTITY_ID)
+            .numbered(2000 + n as u64);
+        spec.times.clock_offset = time::Duration::seconds(ahead);
+        let built = mock_idp::build::build(&spec, NOW).expect("builds");
+        let delivery = &deliver(&sp, built.form_value(), 1).await[0];
+        let status = delivery.hops[0].status;
+        match expected {
+            None => assert_eq!(
+                status,
+                303,
+                "{name} {ahead} s ahead:\n{}",
+                delivery.transcript()
+            ),
+            Some(code) => {
+                assert!(status >= 400, "{name} {ahead} s ahead: {status}");
+                assert_eq!(
+                    code_on(&delivery.body),
+                    Some(code),
+                    "{name} {ahead} s ahead"
+                );
+            }
+        }
+    }
 }

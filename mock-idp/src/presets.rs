@@ -98,7 +98,8 @@ fn times(
 
 /// Okta (okta-ssoready.xml, 2024; okta-gosaml2-signed-both.xml, 2016): Response and Assertion
 /// both signed, `saml2p`/`saml2` prefixes, `id`+digits IDs, NameID `emailAddress` with the
-/// user's login, 5-minute windows either side, no SessionNotOnOrAfter. The attributes are
+/// user's login, 5-minute windows either side (NotBefore five minutes before IssueInstant, so
+/// that SPs whose clock runs slow still accept it), no SessionNotOnOrAfter. The attributes are
 /// those Okta's SAML app wizard suggests (`email`, `firstName`, `lastName`): unspecified
 /// NameFormat and `xsi:type="xs:string"` values, as in okta-gosaml2-signed-both.xml.
 ///
@@ -376,7 +377,8 @@ fn ping(issuer: &'static str) -> ResponseSpec {
 /// `https://auth.pingone.com/{environment id}`, `id-`+UUID IDs, a NameID **without Format**
 /// holding the user's PingOne ID (the default `saml_subject` mapping), which is echoed in a
 /// `saml_subject` attribute with NameFormat `basic` and `xs:string` values; the email comes
-/// from an `email` attribute the admin maps. Conditions start one minute back; the
+/// from an `email` attribute the admin maps (the capture has none: an SP must then find its
+/// members by NameID). Conditions start one minute back; the
 /// confirmation and SessionNotOnOrAfter end 5 minutes ahead; AuthnContext `unspecified`.
 ///
 /// Not expressible with the spec: PingOne's KeyInfo carries an `RSAKeyValue` besides the
