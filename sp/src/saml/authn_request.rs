@@ -3,6 +3,7 @@
 //! IdP's SSO URL as `SAMLRequest`, with `RelayState` beside it; or, for IdPs whose metadata offers
 //! only HTTP-POST (JumpCloud), base64 without compression in a form the browser submits (§3.5).
 
+use super::escape_xml;
 use std::io::Write;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -13,13 +14,6 @@ pub struct AuthnRequest {
     /// The request ID, which the Response's InResponseTo must echo.
     pub id: String,
     pub xml: String,
-}
-
-fn escape(value: &str) -> String {
-    value
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('"', "&quot;")
 }
 
 /// Builds the AuthnRequest. `id` must start with a letter or underscore (xs:ID); callers pass
@@ -42,11 +36,11 @@ pub fn build(
             r#"<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress" AllowCreate="true"/>"#,
             r#"</samlp:AuthnRequest>"#
         ),
-        id = escape(id),
+        id = escape_xml(id),
         instant = instant,
-        destination = escape(destination),
-        acs = escape(acs_url),
-        issuer = escape(entity_id),
+        destination = escape_xml(destination),
+        acs = escape_xml(acs_url),
+        issuer = escape_xml(entity_id),
     );
     AuthnRequest {
         id: id.to_owned(),

@@ -9,3 +9,12 @@ pub mod refresh;
 pub mod rejection;
 pub mod sp_metadata;
 pub mod validate;
+
+/// Escapes a value for the XML the SP writes itself (AuthnRequests, SP metadata): element
+/// content and double-quoted attribute values.
+fn escape_xml(value: &str) -> String {
+    value
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('"', "&quot;")
+}

@@ -1,14 +1,8 @@
 //! The SP's own metadata document, what a customer uploads to their IdP instead of typing the
 //! entity ID and ACS URL.
 
+use super::escape_xml;
 use crate::config::SpConfig;
-
-fn escape(value: &str) -> String {
-    value
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('"', "&quot;")
-}
 
 /// The SP metadata: entity ID, the one ACS (HTTP-POST), the NameID format it wants, and the
 /// encryption certificate when the SP can decrypt assertions.
@@ -30,8 +24,8 @@ pub fn render(sp: &SpConfig, encryption_certificate_base64: Option<&str>) -> Str
             "  </md:SPSSODescriptor>\n",
             "</md:EntityDescriptor>\n"
         ),
-        entity = escape(&sp.entity_id),
-        acs = escape(&sp.acs_url()),
+        entity = escape_xml(&sp.entity_id),
+        acs = escape_xml(&sp.acs_url()),
         key = key,
     )
 }
