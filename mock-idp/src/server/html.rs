@@ -1,22 +1,13 @@
 //! HTML for the IdP's pages. Every value from a request, a preset or a response passes through
 //! [`esc`]: the pages show attacker-shaped XML and whatever an SP put in its AuthnRequest.
 
+use crate::render::escape;
 use std::fmt::Write as _;
 
-/// Escapes text for element content and quoted attribute values (both quote kinds).
+/// Escapes text for element content and quoted attribute values (both quote kinds): the XML
+/// escaping of [`escape`], plus the single quote.
 pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    escape(text).replace('\'', "&#39;")
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:72rem;margin:1.5rem auto;padding:0 1rem;color:#222}\
