@@ -175,7 +175,6 @@ impl Certificate {
         data: &[u8],
         signature: &[u8],
     ) -> Result<bool, Error> {
-        let md = algorithm.digest().message_digest();
         match self.kind {
             KeyKind::Rsa => {
                 self.rsa_contexts
@@ -193,7 +192,7 @@ impl Certificate {
                     openssl::bn::BigNum::from_slice(r)?,
                     openssl::bn::BigNum::from_slice(s)?,
                 )?;
-                let digest = openssl::hash::hash(md, data)?;
+                let digest = algorithm.digest().hash(data);
                 Ok(sig.verify(&digest, &ec).unwrap_or(false))
             }
         }
@@ -275,20 +274,18 @@ impl PrivateKey {
                 ),
             });
         }
-        let md = algorithm.digest().message_digest();
         match self.kind {
             KeyKind::Rsa => {
+                let md = algorithm.digest().message_digest();
                 let mut signer = openssl::sign::Signer::new(md, &self.key)?;
                 signer.update(data)?;
                 Ok(signer.sign_to_vec()?)
             }
             KeyKind::Ec => {
                 let ec = self.key.ec_key()?;
-                let digest = openssl::hash::hash(md, data)?;
+                let digest = algorithm.digest().hash(data);
                 let sig = EcdsaSig::sign(&digest, &ec)?;
-                let width = usize::try_from(ec.group().degree())
-                    .unwrap_or(0)
-                    .div_ceil(8);
+                let width = curve_bytes(&ec);
                 let width =
                     i32::try_from(width).map_err(|_| Error::Crypto("curve too large".into()))?;
                 let mut out = sig.r().to_vec_padded(width)?;
