@@ -150,6 +150,16 @@ impl Lab {
             .await
     }
 
+    /// Asserts that the team still has no SSO settings: a refused request saved nothing.
+    async fn assert_sso_not_saved(&self, slug: &str, context: &str) {
+        let show = self.show(slug).await;
+        assert!(
+            show.show().contains("sso: not configured"),
+            "{context}: {}",
+            show.show()
+        );
+    }
+
     async fn set_sso(&self, slug: &str, body: Value) -> Reply {
         self.call(Method::PUT, &format!("/admin/teams/{slug}/sso"), Some(body))
             .await
@@ -391,12 +401,7 @@ async fn oversized_body_is_413_body_too_large() {
         .set_sso("acme", json!({"issuer": OKTA_ISSUER, "metadata_xml": huge}))
         .await;
     reply.assert_error(413, "body_too_large");
-    assert!(
-        lab.show("acme")
-            .await
-            .show()
-            .contains("sso: not configured")
-    );
+    lab.assert_sso_not_saved("acme", "nothing was saved").await;
 }
 
 // --- plan ---
@@ -561,13 +566,7 @@ async fn metadata_without_signing_certificate_is_400_bad_metadata_and_not_saved(
         .await;
     reply.assert_error(400, "bad_metadata");
     assert!(reply.message().contains("signing"), "{}", reply.message());
-    assert!(
-        lab.show("acme")
-            .await
-            .show()
-            .contains("sso: not configured"),
-        "nothing was saved"
-    );
+    lab.assert_sso_not_saved("acme", "nothing was saved").await;
     // Positive control: the same team with metadata that has a signing certificate.
     let control = lab
         .set_sso(
@@ -589,12 +588,7 @@ async fn metadata_for_another_issuer_is_400_bad_metadata() {
         )
         .await;
     reply.assert_error(400, "bad_metadata");
-    assert!(
-        lab.show("acme")
-            .await
-            .show()
-            .contains("sso: not configured")
-    );
+    lab.assert_sso_not_saved("acme", "nothing was saved").await;
 }
 
 #[tokio::test]
@@ -617,12 +611,7 @@ async fn set_sso_needs_exactly_one_metadata_source() {
             reply.message()
         );
     }
-    assert!(
-        lab.show("acme")
-            .await
-            .show()
-            .contains("sso: not configured")
-    );
+    lab.assert_sso_not_saved("acme", "nothing was saved").await;
 }
 
 #[tokio::test]
@@ -646,13 +635,8 @@ async fn set_sso_with_an_unknown_choice_is_400_naming_the_field_and_the_choices(
             reply.message()
         );
         assert!(reply.message().contains(choices), "{}", reply.message());
-        assert!(
-            lab.show("acme")
-                .await
-                .show()
-                .contains("sso: not configured"),
-            "{field}: nothing saved"
-        );
+        lab.assert_sso_not_saved("acme", &format!("{field}: nothing saved"))
+            .await;
     }
 }
 
@@ -675,12 +659,7 @@ async fn plain_http_metadata_url_is_400_before_any_fetch() {
             reply.message()
         );
     }
-    assert!(
-        lab.show("acme")
-            .await
-            .show()
-            .contains("sso: not configured")
-    );
+    lab.assert_sso_not_saved("acme", "nothing was saved").await;
 }
 
 #[tokio::test]
@@ -710,12 +689,8 @@ async fn issuer_of_another_team_is_409_conflict() {
         "{}",
         reply.message()
     );
-    assert!(
-        lab.show("globex")
-            .await
-            .show()
-            .contains("sso: not configured")
-    );
+    lab.assert_sso_not_saved("globex", "nothing was saved")
+        .await;
 }
 
 // --- API keys and show ---
