@@ -17,7 +17,6 @@ use sp::clock::FixedClock;
 use sp::config::SpConfig;
 use sp::model::{MemberKey, MetadataSource, Plan, Provisioning};
 use sp::store::Store;
-use sp::trust::TrustCache;
 use sp::web::{self, AppState};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -55,17 +54,13 @@ async fn start_sp() -> Sp {
         .expect("SP key parses"),
     );
     let acs = config.acs_url();
-    let state = AppState {
-        store: store.clone(),
-        sp: Arc::new(config),
-        clock: Arc::new(FixedClock::at(NOW)),
-        trust: Arc::new(TrustCache::default()),
-        secure_cookies: false,
-        canonical_host: None,
-        encryption_certificate: None,
-        operator_token: None,
-        http: reqwest::Client::new(),
-    };
+    let mut state = AppState::new(
+        store.clone(),
+        config,
+        Arc::new(FixedClock::at(NOW)),
+        reqwest::Client::new(),
+    );
+    state.secure_cookies = false;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(web::serve(listener, state, async move {
         let _ = stopped.await;

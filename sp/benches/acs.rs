@@ -39,7 +39,6 @@ use sp::config::SpConfig;
 use sp::model::{Id, MemberKey, MetadataSource, Plan, Provisioning};
 use sp::saml::validate::{self, TeamSso};
 use sp::store::Store;
-use sp::trust::TrustCache;
 use sp::web::{self, AppState};
 use std::collections::HashMap;
 use std::future::Future;
@@ -350,17 +349,12 @@ impl Http {
             admin::set_sso(&store, &client, "acme", form, NOW)
                 .await
                 .expect("sso settings");
-            let state = AppState {
-                store: store.clone(),
-                sp: Arc::new(SpConfig::qualified()),
-                clock: Arc::new(FixedClock::at(NOW)),
-                trust: Arc::new(TrustCache::default()),
-                secure_cookies: true,
-                canonical_host: None,
-                encryption_certificate: None,
-                operator_token: None,
-                http: client.clone(),
-            };
+            let state = AppState::new(
+                store.clone(),
+                SpConfig::qualified(),
+                Arc::new(FixedClock::at(NOW)),
+                client.clone(),
+            );
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .expect("bind");

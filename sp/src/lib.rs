@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod clock;
 pub mod config;
+pub mod identity;
 pub mod model;
 pub mod saml;
 pub mod store;

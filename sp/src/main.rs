@@ -7,7 +7,6 @@ use sp::clock::SystemClock;
 use sp::config::SpConfig;
 use sp::model::{MemberKey, MetadataSource, Plan, Provisioning};
 use sp::store::Store;
-use sp::trust::TrustCache;
 use sp::web::{self, AppState};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -288,17 +287,11 @@ async fn serve(
         encryption_certificate = private.certificate().map(|c| c.to_base64()).transpose()?;
         sp.decryption_key = Some(private);
     }
-    let state = AppState {
-        store: store.clone(),
-        sp: Arc::new(sp),
-        clock: Arc::new(SystemClock),
-        trust: Arc::new(TrustCache::default()),
-        secure_cookies: !args.insecure_cookies,
-        canonical_host: args.canonical_host,
-        encryption_certificate,
-        operator_token: args.operator_token,
-        http: http.clone(),
-    };
+    let mut state = AppState::new(store.clone(), sp, Arc::new(SystemClock), http.clone());
+    state.secure_cookies = !args.insecure_cookies;
+    state.canonical_host = args.canonical_host;
+    state.encryption_certificate = encryption_certificate;
+    state.operator_token = args.operator_token;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|e| format!("--listen {}: {e}", args.listen))?;

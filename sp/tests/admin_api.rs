@@ -13,7 +13,6 @@ use sp::admin;
 use sp::clock::FixedClock;
 use sp::config::SpConfig;
 use sp::store::Store;
-use sp::trust::TrustCache;
 use sp::web::admin_api::{BODY_LIMIT, OperatorToken};
 use sp::web::{self, AppState};
 use std::sync::Arc;
@@ -50,17 +49,13 @@ async fn lab(token: Option<&str>) -> Lab {
     let url = format!("sqlite://{}", dir.path().join("sp.db").display());
     let store = Store::connect(&url).await.expect("connect");
     store.migrate().await.expect("migrate");
-    let state = AppState {
-        store: store.clone(),
-        sp: Arc::new(SpConfig::qualified()),
-        clock: Arc::new(FixedClock::at(NOW)),
-        trust: Arc::new(TrustCache::default()),
-        secure_cookies: true,
-        canonical_host: None,
-        encryption_certificate: None,
-        operator_token: token.map(|t| OperatorToken::new(t).expect("valid token")),
-        http: sp::saml::fetch::metadata_client(&Default::default()).expect("client"),
-    };
+    let mut state = AppState::new(
+        store.clone(),
+        SpConfig::qualified(),
+        Arc::new(FixedClock::at(NOW)),
+        sp::saml::fetch::metadata_client(&Default::default()).expect("client"),
+    );
+    state.operator_token = token.map(|t| OperatorToken::new(t).expect("valid token"));
     Lab {
         _dir: dir,
         store,

@@ -13,7 +13,6 @@ use sp::clock::FixedClock;
 use sp::config::SpConfig;
 use sp::model::{MemberKey, MetadataSource, Plan, Provisioning};
 use sp::store::Store;
-use sp::trust::TrustCache;
 use sp::web::{self, AppState};
 use std::io::Read;
 use std::net::SocketAddr;
@@ -53,17 +52,8 @@ async fn start(store: Store, canonical_host: Option<&str>) -> RunningSp {
     let clock = Arc::new(FixedClock::at(NOW));
     let mut sp = SpConfig::qualified();
     sp.decryption_key = Some(common::sp_decryption_key());
-    let state = AppState {
-        store: store.clone(),
-        sp: Arc::new(sp),
-        clock: clock.clone(),
-        trust: Arc::new(TrustCache::default()),
-        secure_cookies: true,
-        canonical_host: canonical_host.map(str::to_owned),
-        encryption_certificate: None,
-        operator_token: None,
-        http: http(),
-    };
+    let mut state = AppState::new(store.clone(), sp, clock.clone(), http());
+    state.canonical_host = canonical_host.map(str::to_owned);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

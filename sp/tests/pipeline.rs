@@ -1303,6 +1303,34 @@ fn rejects_a_login_without_any_email() {
 }
 
 #[test]
+fn rejects_a_member_identity_that_nfkc_would_change() {
+    // A fullwidth "ａ" and the Kelvin sign read as "alice"/"kate" to a person and, folded or
+    // normalised, would name another member; the one identity rule refuses them instead.
+    for lookalike in ["ａlice@corp.com", "\u{212A}ate@corp.com"] {
+        let mut spec = ResponseSpec::valid();
+        spec.assertion_mut().subject = SubjectId::NameId {
+            value: lookalike.to_owned(),
+            format: None,
+        };
+        let mut acs = Acs::new();
+        acs.team.settings.member_key = MemberKey::NameId;
+        let r = assert_rejected(acs.post_spec(&spec), Code::IdentityNotNormalized);
+        assert!(r.got.as_deref().is_some_and(|g| g.contains("NFKC")), "{r}");
+    }
+    // Positive control: the same response with the plain NameID, and a non-ASCII one in NFKC form.
+    for plain in ["alice@corp.com", "élodie@corp.com"] {
+        let mut spec = ResponseSpec::valid();
+        spec.assertion_mut().subject = SubjectId::NameId {
+            value: plain.to_owned(),
+            format: None,
+        };
+        let mut acs = Acs::new();
+        acs.team.settings.member_key = MemberKey::NameId;
+        assert_eq!(assert_accepted(acs.post_spec(&spec)).user_name, plain);
+    }
+}
+
+#[test]
 fn a_team_that_finds_members_by_name_id_needs_no_email() {
     // PingOne's default mapping: the NameID is the user's ID and no attribute holds an email.
     let mut spec = ResponseSpec::valid();

@@ -522,15 +522,39 @@ async fn rejects_duplicate_user_name_case_insensitively(db: TestDb) {
         .create_member(&acme.id, new_member("alice@x.com"), T0)
         .await;
     assert_conflict(result, "member user_name", "alice@x.com");
-    // Beyond ASCII, where SQLite's LOWER() would not fold: É and é collide too.
+    // Beyond ASCII every code point compares exactly (identity::member_key): É and é are two
+    // members, and the ASCII letters around them still fold.
     store
         .create_member(&acme.id, new_member("Éva@x.com"), T0)
         .await
-        .expect("éva");
+        .expect("Éva");
+    store
+        .create_member(&acme.id, new_member("éva@x.com"), T0)
+        .await
+        .expect("éva is another member");
     let result = store
         .create_member(&acme.id, new_member("éVA@X.COM"), T0)
         .await;
     assert_conflict(result, "member user_name", "éVA@X.COM");
+    // A look-alike that NFKC would change is refused, never stored or matched.
+    let result = store
+        .create_member(&acme.id, new_member("ａlice@x.com"), T0)
+        .await;
+    assert!(
+        matches!(&result, Err(StoreError::InvalidIdentity { value, .. }) if value == "ａlice@x.com"),
+        "{result:?}"
+    );
+    assert_eq!(
+        result.err().map(|e| e.code()),
+        Some("identity_not_normalized")
+    );
+    assert!(
+        store
+            .member_by_user_name(&acme.id, "ａlice@x.com")
+            .await
+            .expect("lookup")
+            .is_none()
+    );
     // Positive control: the same userName in another team is a different member.
     store
         .create_member(&beta.id, new_member("ALICE@x.com"), T0)
@@ -1124,8 +1148,9 @@ fn errors_name_the_field_and_the_fix() {
     assert_eq!(err.code(), "conflict");
     assert_eq!(
         err.to_string(),
-        "member user_name \"alice@x.com\" is already in use; userName is unique per team, \
-         compared case-insensitively; update the existing member"
+        "member user_name \"alice@x.com\" is already in use; userName is unique per team \
+         (ASCII letters compared case-insensitively, see identity::member_key); update the \
+         existing member"
     );
     let err = StoreError::NotFound {
         what: "team",

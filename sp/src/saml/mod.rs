@@ -4,6 +4,7 @@ pub mod attributes;
 pub mod authn_request;
 pub mod fetch;
 pub mod metadata;
+pub mod near_miss;
 pub mod read;
 pub mod refresh;
 pub mod rejection;

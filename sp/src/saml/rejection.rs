@@ -43,11 +43,12 @@ pub enum Code {
     SsoNotEnabled,
     MemberInactive,
     MemberUnknown,
+    IdentityNotNormalized,
 }
 
 impl Code {
     /// Every code, in DESIGN.md's order.
-    pub const ALL: [Code; 34] = [
+    pub const ALL: [Code; 35] = [
         Code::NotBase64,
         Code::TooLarge,
         Code::MalformedXml,
@@ -82,6 +83,7 @@ impl Code {
         Code::SsoNotEnabled,
         Code::MemberInactive,
         Code::MemberUnknown,
+        Code::IdentityNotNormalized,
     ];
 
     /// The stable snake_case code.
@@ -121,6 +123,7 @@ impl Code {
             Code::SsoNotEnabled => "sso_not_enabled",
             Code::MemberInactive => "member_inactive",
             Code::MemberUnknown => "member_unknown",
+            Code::IdentityNotNormalized => "identity_not_normalized",
         }
     }
 
@@ -226,6 +229,9 @@ impl Code {
             }
             Code::MemberUnknown => {
                 "This user is not a member of the team, and the team provisions members by SCIM only. Assign the user to the application in the IdP so it is provisioned first."
+            }
+            Code::IdentityNotNormalized => {
+                "The user's email or NameID contains look-alike or compatibility characters (fullwidth letters, ligatures, a decomposed accent, the Kelvin sign) or control characters, which could impersonate another member. Correct the user's email in the IdP to its plain form."
             }
         }
     }

@@ -14,6 +14,7 @@
 //!   never have been seen (until its NotOnOrAfter, across every replica sharing the database).
 
 use super::attributes;
+use super::near_miss::check_response_url;
 use super::read::Vouched;
 use super::rejection::{Code, Rejection};
 use crate::config::SpConfig;
@@ -288,43 +289,6 @@ fn check_window(
     Ok((not_before, not_on_or_after))
 }
 
-/// A sharper hint when a URL differs from the expected one only in a way people get wrong:
-/// a trailing slash, http vs https, the apex vs `www.`, or letter case.
-pub fn near_miss_hint(expected: &str, got: &str, field: &str) -> Option<String> {
-    let normalize = |u: &str| {
-        u.trim_end_matches('/')
-            .to_ascii_lowercase()
-            .replacen("http://", "https://", 1)
-            .replacen("https://www.", "https://", 1)
-    };
-    if normalize(expected) != normalize(got) {
-        return None;
-    }
-    let what = if expected.trim_end_matches('/') == got.trim_end_matches('/') {
-        "a trailing slash"
-    } else if expected.eq_ignore_ascii_case(got) {
-        "letter case"
-    } else if expected.replacen("https://", "http://", 1) == got {
-        "the scheme (http instead of https; a TLS-terminating proxy may be rewriting it, or the IdP has an http URL)"
-    } else {
-        "the host (www. or not)"
-    };
-    Some(format!(
-        "The {field} differs from the ACS URL only by {what}. Set it in the IdP to exactly {expected}."
-    ))
-}
-
-fn check_url(expected: &str, got: &str, code: Code, field: &str) -> Result<(), Rejection> {
-    if got == expected {
-        return Ok(());
-    }
-    let rejection = Rejection::new(code).expected(expected).got(got);
-    Err(match near_miss_hint(expected, got, field) {
-        Some(hint) => rejection.hint(hint),
-        None => rejection,
-    })
-}
-
 fn check_issuer(node_issuer: Option<String>, expected: &str, whose: &str) -> Result<(), Rejection> {
     match node_issuer {
         Some(got) if got.trim() == expected => Ok(()),
@@ -547,7 +511,7 @@ pub fn check_parsed(
     }
     let acs = sp.acs_url();
     if let Some(destination) = response.attribute("Destination") {
-        check_url(
+        check_response_url(
             &acs,
             destination,
             Code::DestinationMismatch,
@@ -731,6 +695,13 @@ pub fn check_parsed(
                 ))
         })?,
     };
+
+    // One identity rule for every way a member is named (SAML here, SCIM userName too).
+    if let Err(refused) = crate::identity::member_key(&user_name) {
+        return Err(Rejection::new(Code::IdentityNotNormalized)
+            .expected("an email or NameID in plain form (NFKC, no control characters)")
+            .got(refused.to_string()));
+    }
 
     let authn = read.child(SAML, "AuthnStatement");
     let session_not_on_or_after = match &authn {
@@ -951,7 +922,7 @@ fn check_bearer(
     sp: &SpConfig,
 ) -> Result<(OffsetDateTime, Option<String>), Rejection> {
     match data.attribute("Recipient") {
-        Some(recipient) => check_url(
+        Some(recipient) => check_response_url(
             acs,
             recipient,
             Code::RecipientMismatch,

@@ -65,6 +65,15 @@ pub enum StoreError {
         url: String,
     },
 
+    /// A member identity (userName or email) that [`crate::identity::member_key`] refuses.
+    #[error("member userName {value:?} is refused: {error}")]
+    InvalidIdentity {
+        /// The identity as given.
+        value: String,
+        /// Why it cannot name a member.
+        error: crate::identity::IdentityError,
+    },
+
     /// Embedded migrations could not be applied.
     #[error(
         "database migration failed: {0}; if the database was migrated by a newer ssolab, use \
@@ -88,6 +97,7 @@ impl StoreError {
             StoreError::NotFound { .. } => "not_found",
             StoreError::Corrupt { .. } => "corrupt",
             StoreError::MetadataSourceChanged { .. } => "metadata_source_changed",
+            StoreError::InvalidIdentity { error, .. } => error.code(),
             StoreError::Migrate(_) => "migrate",
             StoreError::Database(_) => "database",
         }
@@ -115,7 +125,8 @@ fn conflict_hint(what: &str) -> &'static str {
              give each team its own IdP application"
         }
         "member user_name" => {
-            "userName is unique per team, compared case-insensitively; update the existing member"
+            "userName is unique per team (ASCII letters compared case-insensitively, see \
+             identity::member_key); update the existing member"
         }
         "authn request id" | "session token" | "api key" => "generate a new random value",
         _ => "use another value",

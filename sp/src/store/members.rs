@@ -1,6 +1,7 @@
-//! Team members (SCIM Users). userName is unique per team, compared case-insensitively; the
-//! `user_name_key` column (the lowercased userName) carries the UNIQUE constraint that enforces
-//! it.
+//! Team members (SCIM Users). userName is unique per team under the one identity rule
+//! ([`crate::identity::member_key`]: ASCII letters case-insensitively, everything else exactly);
+//! the `user_name_key` column holds that key and carries the UNIQUE constraint that enforces it.
+//! (Migration 0001's comment on the column predates the rule: keys were Unicode-lowercased then.)
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -30,10 +31,14 @@ pub struct NewMember {
     pub active: bool,
 }
 
-/// The comparison key of a userName. Rust's Unicode lowercasing, not SQL `LOWER()` (ASCII-only
-/// on SQLite), so both backends agree on which names collide.
-pub(crate) fn user_name_key(user_name: &str) -> String {
-    user_name.to_lowercase()
+/// The comparison key of a userName: the one identity rule ([`crate::identity::member_key`]),
+/// computed by the application rather than SQL `LOWER()` so that both backends agree on which
+/// names collide.
+pub(crate) fn user_name_key(user_name: &str) -> Result<String, StoreError> {
+    crate::identity::member_key(user_name).map_err(|error| StoreError::InvalidIdentity {
+        value: user_name.to_owned(),
+        error,
+    })
 }
 
 impl Store {
@@ -46,6 +51,7 @@ impl Store {
         new: NewMember,
         now: OffsetDateTime,
     ) -> Result<Member, StoreError> {
+        let key = user_name_key(&new.user_name)?;
         let member = Member {
             id: Id::random(),
             team_id: team_id.clone(),
@@ -66,7 +72,7 @@ impl Store {
         .bind(&member.id.0)
         .bind(&team_id.0)
         .bind(&member.user_name)
-        .bind(user_name_key(&member.user_name))
+        .bind(key)
         .bind(member.given_name.as_deref())
         .bind(member.family_name.as_deref())
         .bind(member.display_name.as_deref())
@@ -85,18 +91,22 @@ impl Store {
         Ok(member)
     }
 
-    /// The team's member with this userName, compared case-insensitively.
+    /// The team's member with this userName, by the one identity rule; none for an identity
+    /// the rule refuses (no member can have it).
     pub async fn member_by_user_name(
         &self,
         team_id: &Id,
         user_name: &str,
     ) -> Result<Option<Member>, StoreError> {
+        let Ok(key) = user_name_key(user_name) else {
+            return Ok(None);
+        };
         let sql = format!(
             "SELECT {MEMBER_COLUMNS} FROM members WHERE team_id = $1 AND user_name_key = $2"
         );
         let row = sqlx::query(&sql)
             .bind(&team_id.0)
-            .bind(user_name_key(user_name))
+            .bind(key)
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(member_from_row).transpose()

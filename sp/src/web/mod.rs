@@ -42,6 +42,30 @@ pub struct AppState {
     pub http: reqwest::Client,
 }
 
+impl AppState {
+    /// A state with the production defaults around the three things every SP needs: `Secure`
+    /// cookies, no canonical host, no SP encryption certificate, the admin API off. Callers set
+    /// the other fields, so a new setting has one default, here, instead of one per caller.
+    pub fn new(
+        store: Store,
+        sp: SpConfig,
+        clock: Arc<dyn Clock>,
+        http: reqwest::Client,
+    ) -> AppState {
+        AppState {
+            store,
+            sp: Arc::new(sp),
+            clock,
+            trust: Arc::new(TrustCache::default()),
+            secure_cookies: true,
+            canonical_host: None,
+            encryption_certificate: None,
+            operator_token: None,
+            http,
+        }
+    }
+}
+
 /// A 500 page whose detail goes to the log only.
 pub(crate) fn internal(what: &str, detail: impl std::fmt::Display) -> Response {
     tracing::error!("{what} failed: {detail}");
