@@ -226,23 +226,13 @@ impl Pipeline {
     /// Never inlined, so that a profiler can collect exactly this (see [`profile`]).
     #[inline(never)]
     fn run(&self, form_value: &str, replay: &MemoryReplayCache) -> bool {
-        let Ok(xml) = validate::decode(form_value, &self.sp) else {
+        // The ACS handler's own entry point: decode → parse once → issuer → team → checks.
+        let mut find = |issuer: &str| Ok(self.teams.get(issuer).cloned());
+        let judged = validate::judge(form_value, &self.sp, NOW, &mut find);
+        let (Some(team), Ok(login)) = (judged.team, judged.outcome) else {
             return false;
         };
-        // Parsed once, as the ACS handler does.
-        let Ok(doc) = validate::parse(&xml, &self.sp) else {
-            return false;
-        };
-        let Ok(issuer) = validate::issuer_of(&doc, &self.sp) else {
-            return false;
-        };
-        let Some(team) = self.teams.get(&issuer) else {
-            return false;
-        };
-        let Ok(login) = validate::check_parsed(&doc, team, &self.sp, NOW) else {
-            return false;
-        };
-        ready(validate::consume(&login, team, replay, &self.requests, NOW)).is_ok()
+        ready(validate::consume(&login, &team, replay, &self.requests, NOW)).is_ok()
     }
 
     /// Makes sure `n` unused responses are ready.

@@ -136,16 +136,32 @@ fn spec_numbered(n: u32) -> ResponseSpec {
 }
 
 async fn post(sp: &RunningSp, form_value: &str, relay_state: Option<&str>) -> reqwest::Response {
+    post_from(sp, form_value, relay_state, None).await
+}
+
+/// [`post`] from a browser that holds `cookie` (a `name=value` pair).
+async fn post_from(
+    sp: &RunningSp,
+    form_value: &str,
+    relay_state: Option<&str>,
+    cookie: Option<&str>,
+) -> reqwest::Response {
     let mut form = vec![("SAMLResponse", form_value.to_owned())];
     if let Some(relay) = relay_state {
         form.push(("RelayState", relay.to_owned()));
     }
-    http()
-        .post(sp.url("/api/saml/consume"))
-        .form(&form)
-        .send()
-        .await
-        .expect("POST to the ACS")
+    let mut request = http().post(sp.url("/api/saml/consume")).form(&form);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request.send().await.expect("POST to the ACS")
+}
+
+/// The `ssolab_login_requests` cookie an SP-initiated login set, as a `name=value` pair.
+fn login_cookie(response: &reqwest::Response) -> String {
+    let cookies = set_cookies(response);
+    let value = cookie_value(&cookies, "ssolab_login_requests").expect("login binding cookie");
+    format!("ssolab_login_requests={value}")
 }
 
 fn set_cookies(response: &reqwest::Response) -> Vec<String> {
@@ -274,6 +290,7 @@ async fn browser_flow_idp_initiated_then_sso_log_in() {
         .await
         .expect("sp-initiated");
     assert_eq!(redirect.status(), reqwest::StatusCode::FOUND);
+    let this_browser = login_cookie(&redirect);
     let location =
         url::Url::parse(redirect.headers()["location"].to_str().expect("ascii")).expect("a URL");
     assert_eq!(
@@ -308,12 +325,27 @@ async fn browser_flow_idp_initiated_then_sso_log_in() {
 
     // 4. The IdP answers it; the SP accepts once, and the request ID is spent.
     let answer = spec_numbered(2).answering(&request_id);
-    let response = post(&sp, &answer.form_value(), Some("/reports")).await;
+    let response = post_from(
+        &sp,
+        &answer.form_value(),
+        Some("/reports"),
+        Some(&this_browser),
+    )
+    .await;
     assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/reports");
+    assert!(
+        set_cookies(&response)
+            .iter()
+            .any(|c| c.starts_with("ssolab_login_requests=;") && c.contains("Max-Age=0")),
+        "the answered request leaves the browser's cookie: {:?}",
+        set_cookies(&response)
+    );
     let mut again = spec_numbered(3).answering(&request_id);
     again.id = "id-response-0003b".into();
-    refused(&sp, &again.form_value(), "in_response_to_unknown").await;
+    let again = post_from(&sp, &again.form_value(), None, Some(&this_browser)).await;
+    assert_eq!(again.status(), reqwest::StatusCode::FORBIDDEN);
+    assert_eq!(again.headers()["x-ssolab-code"], "in_response_to_unknown");
 
     // 5. Replaying the IdP-initiated response is refused.
     refused(&sp, &spec_numbered(1).form_value(), "replayed_assertion").await;
@@ -322,6 +354,7 @@ async fn browser_flow_idp_initiated_then_sso_log_in() {
     let out = client
         .post(sp.url("/logout"))
         .header("cookie", format!("ssolab_session={session}"))
+        .header("sec-fetch-site", "same-origin")
         .send()
         .await
         .expect("logout");
@@ -394,6 +427,43 @@ async fn bad_input_gets_its_code_and_changes_nothing() {
     refused(&sp, &wrong_audience.form_value(), "audience_mismatch").await;
     let attacker = spec().with_key(FixtureKey::RsaAttacker);
     refused(&sp, &attacker.form_value(), "signature_invalid").await;
+
+    // The form itself: no SAMLResponse field, a multipart post of a valid response, JSON.
+    let acs = sp.url("/api/saml/consume");
+    let valid = spec().form_value();
+    let cases: Vec<(&str, reqwest::RequestBuilder, reqwest::StatusCode)> = vec![
+        (
+            "saml_response_missing",
+            http().post(&acs).form(&[("RelayState", "/x")]),
+            reqwest::StatusCode::BAD_REQUEST,
+        ),
+        (
+            "content_type_unsupported",
+            http()
+                .post(&acs)
+                .header("content-type", "multipart/form-data; boundary=b")
+                .body(format!(
+                    "--b\r\nContent-Disposition: form-data; name=\"SAMLResponse\"\r\n\r\n{valid}\r\n--b--\r\n"
+                )),
+            reqwest::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "content_type_unsupported",
+            http()
+                .post(&acs)
+                .header("content-type", "application/json")
+                .body(format!("{{\"SAMLResponse\":\"{valid}\"}}")),
+            reqwest::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+    ];
+    for (code, request, status) in cases {
+        let response = request.send().await.expect("post");
+        assert_eq!(response.status(), status, "{code}");
+        assert_eq!(response.headers()["x-ssolab-code"], code);
+        assert!(set_cookies(&response).is_empty(), "{code}: no cookie");
+        let body = response.text().await.expect("body");
+        assert!(body.contains(&format!("<code>{code}</code>")), "{body}");
+    }
 
     // Nothing was stored: no member exists, and the default response (the same assertion ID as
     // the refused audience and attacker ones) is still fresh.
@@ -776,6 +846,7 @@ async fn sp_initiated_login_posts_a_form_to_an_idp_that_only_takes_post() {
         .await
         .expect("sp-initiated");
     assert_eq!(page.status(), reqwest::StatusCode::OK);
+    let this_browser = login_cookie(&page);
     let page = page.text().await.expect("body");
     assert!(page.contains(r#"action="https://ssolab-test.okta.example/app/ssolab_test_1/exk1ssolab0test0000d7/sso/saml""#), "{page}");
     assert!(
@@ -801,11 +872,141 @@ async fn sp_initiated_login_posts_a_form_to_an_idp_that_only_takes_post() {
         .expect("an ID")
         .to_owned();
     // The request ID was stored: the answer is accepted once.
-    let response = post(
+    let response = post_from(
         &sp,
         &spec_numbered(40).answering(&request_id).form_value(),
         None,
+        Some(&this_browser),
     )
     .await;
     assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
+}
+
+/// Starts an SP-initiated login in a fresh browser: its binding cookie and the request ID.
+async fn start_sp_login(sp: &RunningSp) -> (String, String) {
+    let redirect = http()
+        .get(sp.url("/api/saml/login/acme"))
+        .send()
+        .await
+        .expect("sp-initiated");
+    assert_eq!(redirect.status(), reqwest::StatusCode::FOUND);
+    let set = set_cookies(&redirect);
+    let raw = set
+        .iter()
+        .find(|c| c.starts_with("ssolab_login_requests="))
+        .expect("binding cookie");
+    for attribute in [
+        "HttpOnly",
+        "SameSite=None",
+        "Secure",
+        "Max-Age=600",
+        "Path=/",
+    ] {
+        assert!(raw.contains(attribute), "{raw} has {attribute}");
+    }
+    let cookie = login_cookie(&redirect);
+    let id = cookie
+        .trim_start_matches("ssolab_login_requests=")
+        .split('.')
+        .next()
+        .expect("an ID")
+        .to_owned();
+    (cookie, id)
+}
+
+db::on_both_backends!(an_sp_initiated_response_logs_in_only_the_browser_that_started_it);
+
+/// Login CSRF: the attacker starts a login, signs in at the IdP as themselves, stops before the
+/// post and makes the victim's browser post that response. The team refuses IdP-initiated
+/// logins, so only the request binding stands in the way.
+async fn an_sp_initiated_response_logs_in_only_the_browser_that_started_it(db: db::TestDb) {
+    {
+        let sp = start(db.store().await, None).await;
+        team_with_static_metadata(&sp.store, Provisioning::Jit, false).await;
+        let (attacker, request_id) = start_sp_login(&sp).await;
+        let (victim, victims_own) = start_sp_login(&sp).await;
+        assert_ne!(request_id, victims_own);
+        let response = spec_numbered(60).answering(&request_id).form_value();
+
+        for (label, cookie) in [
+            ("no login cookie", None),
+            ("another login", Some(victim.as_str())),
+        ] {
+            let refused = post_from(&sp, &response, None, cookie).await;
+            assert_eq!(refused.status(), reqwest::StatusCode::FORBIDDEN, "{label}");
+            assert_eq!(
+                refused.headers()["x-ssolab-code"],
+                "request_from_another_browser",
+                "{label}"
+            );
+            assert!(set_cookies(&refused).is_empty(), "{label}: no session");
+        }
+        // Nothing was consumed: the browser that started it still finishes it, once.
+        let accepted = post_from(&sp, &response, None, Some(&attacker)).await;
+        assert_eq!(accepted.status(), reqwest::StatusCode::SEE_OTHER);
+        let replayed = post_from(&sp, &response, None, Some(&attacker)).await;
+        assert_eq!(
+            replayed.headers()["x-ssolab-code"],
+            "in_response_to_unknown"
+        );
+        // And the victim's own login is unaffected.
+        let own = post_from(
+            &sp,
+            &spec_numbered(61).answering(&victims_own).form_value(),
+            None,
+            Some(&victim),
+        )
+        .await;
+        assert_eq!(own.status(), reqwest::StatusCode::SEE_OTHER);
+    }
+}
+
+#[tokio::test]
+async fn logout_refuses_cross_site_posts() {
+    let db = db::sqlite_db();
+    let sp = start(db.store().await, None).await;
+    team_with_static_metadata(&sp.store, Provisioning::Jit, true).await;
+    let response = post(&sp, &spec_numbered(70).form_value(), None).await;
+    let session = cookie_value(&set_cookies(&response), "ssolab_session").expect("session");
+    let signed_in = |status: reqwest::StatusCode| status == reqwest::StatusCode::OK;
+    let home = || {
+        http()
+            .get(sp.url("/"))
+            .header("cookie", format!("ssolab_session={session}"))
+            .send()
+    };
+    for (label, headers) in [
+        ("another site", vec![("sec-fetch-site", "cross-site")]),
+        ("a sibling subdomain", vec![("sec-fetch-site", "same-site")]),
+        ("a foreign Origin", vec![("origin", "https://evil.example")]),
+        ("no proof at all", vec![]),
+    ] {
+        let mut request = http()
+            .post(sp.url("/logout"))
+            .header("cookie", format!("ssolab_session={session}"));
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let out = request.send().await.expect("logout");
+        assert_eq!(out.status(), reqwest::StatusCode::FORBIDDEN, "{label}");
+        assert_eq!(
+            out.headers()["x-ssolab-code"],
+            "cross_site_request",
+            "{label}"
+        );
+        assert!(
+            signed_in(home().await.expect("home").status()),
+            "{label}: still signed in"
+        );
+    }
+    // Positive control: the SP's own page (Origin equal to the host, no Sec-Fetch-Site).
+    let out = http()
+        .post(sp.url("/logout"))
+        .header("cookie", format!("ssolab_session={session}"))
+        .header("origin", format!("http://{}", sp.addr))
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(out.status(), reqwest::StatusCode::SEE_OTHER);
+    assert!(!signed_in(home().await.expect("home").status()));
 }

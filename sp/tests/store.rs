@@ -610,11 +610,39 @@ async fn take_request_answers_once(db: TestDb) {
         .await
         .expect("store");
     let now = T0 + Duration::minutes(1);
+    // Looking does not consume; only for its team and before its expiry.
+    for _ in 0..2 {
+        assert!(
+            store
+                .request_outstanding("_req1", &acme.id, now)
+                .await
+                .expect("peek")
+        );
+    }
+    let beta = team(&store, "beta").await;
+    assert!(
+        !store
+            .request_outstanding("_req1", &beta.id, now)
+            .await
+            .expect("other team")
+    );
+    assert!(
+        !store
+            .request_outstanding("_req1", &acme.id, T0 + Duration::minutes(10))
+            .await
+            .expect("at expiry")
+    );
     assert!(
         store
             .take_request("_req1", &acme.id, now)
             .await
             .expect("first take")
+    );
+    assert!(
+        !store
+            .request_outstanding("_req1", &acme.id, now)
+            .await
+            .expect("taken")
     );
     assert!(
         !store

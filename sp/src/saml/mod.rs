@@ -2,6 +2,7 @@
 
 pub mod attributes;
 pub mod authn_request;
+pub mod checks;
 pub mod fetch;
 pub mod metadata;
 pub mod near_miss;

@@ -14,20 +14,25 @@ pub enum Vouched<'a, 'input> {
     Signed(VerifiedNode<'a, 'input>),
     /// Built only by the pipeline, for the decrypted root described in the module docs.
     SignedCiphertext(roxmltree::Node<'a, 'input>),
+    /// Built only by `validate::explain`, after a signature failed, to report what else is wrong
+    /// with a response that will not log anyone in. Never reaches a login.
+    Unverified(roxmltree::Node<'a, 'input>),
 }
 
 impl<'a, 'input> Vouched<'a, 'input> {
     pub fn has_name(&self, namespace: &str, local: &str) -> bool {
         match self {
             Vouched::Signed(n) => n.has_name(namespace, local),
-            Vouched::SignedCiphertext(n) => n.has_tag_name((namespace, local)),
+            Vouched::SignedCiphertext(n) | Vouched::Unverified(n) => {
+                n.has_tag_name((namespace, local))
+            }
         }
     }
 
     pub fn attribute(&self, name: &str) -> Option<&'a str> {
         match self {
             Vouched::Signed(n) => n.attribute(name),
-            Vouched::SignedCiphertext(n) => n.attribute(name),
+            Vouched::SignedCiphertext(n) | Vouched::Unverified(n) => n.attribute(name),
         }
     }
 
@@ -42,10 +47,11 @@ impl<'a, 'input> Vouched<'a, 'input> {
                 .children_named(namespace, local)
                 .map(Vouched::Signed)
                 .collect(),
-            Vouched::SignedCiphertext(n) => n
-                .children()
-                .filter(|c| c.is_element() && c.has_tag_name((namespace, local)))
+            Vouched::SignedCiphertext(n) => element_children(*n, namespace, local)
                 .map(Vouched::SignedCiphertext)
+                .collect(),
+            Vouched::Unverified(n) => element_children(*n, namespace, local)
+                .map(Vouched::Unverified)
                 .collect(),
         }
     }
@@ -62,7 +68,18 @@ impl<'a, 'input> Vouched<'a, 'input> {
     pub fn text(&self) -> String {
         match self {
             Vouched::Signed(n) => n.text(),
-            Vouched::SignedCiphertext(n) => xmldsig::text_content(*n, None),
+            Vouched::SignedCiphertext(n) | Vouched::Unverified(n) => {
+                xmldsig::text_content(*n, None)
+            }
         }
     }
+}
+
+fn element_children<'a, 'input>(
+    node: roxmltree::Node<'a, 'input>,
+    namespace: &'static str,
+    local: &'static str,
+) -> impl Iterator<Item = roxmltree::Node<'a, 'input>> {
+    node.children()
+        .filter(move |c| c.is_element() && c.has_tag_name((namespace, local)))
 }

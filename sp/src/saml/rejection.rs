@@ -44,11 +44,16 @@ pub enum Code {
     MemberInactive,
     MemberUnknown,
     IdentityNotNormalized,
+    SamlResponseMissing,
+    RedirectBinding,
+    ContentTypeUnsupported,
+    RequestFromAnotherBrowser,
+    Busy,
 }
 
 impl Code {
     /// Every code, in DESIGN.md's order.
-    pub const ALL: [Code; 35] = [
+    pub const ALL: [Code; 40] = [
         Code::NotBase64,
         Code::TooLarge,
         Code::MalformedXml,
@@ -84,6 +89,11 @@ impl Code {
         Code::MemberInactive,
         Code::MemberUnknown,
         Code::IdentityNotNormalized,
+        Code::SamlResponseMissing,
+        Code::RedirectBinding,
+        Code::ContentTypeUnsupported,
+        Code::RequestFromAnotherBrowser,
+        Code::Busy,
     ];
 
     /// The stable snake_case code.
@@ -124,6 +134,11 @@ impl Code {
             Code::MemberInactive => "member_inactive",
             Code::MemberUnknown => "member_unknown",
             Code::IdentityNotNormalized => "identity_not_normalized",
+            Code::SamlResponseMissing => "saml_response_missing",
+            Code::RedirectBinding => "redirect_binding",
+            Code::ContentTypeUnsupported => "content_type_unsupported",
+            Code::RequestFromAnotherBrowser => "request_from_another_browser",
+            Code::Busy => "busy",
         }
     }
 
@@ -232,6 +247,21 @@ impl Code {
             }
             Code::IdentityNotNormalized => {
                 "The user's email or NameID contains look-alike or compatibility characters (fullwidth letters, ligatures, a decomposed accent, the Kelvin sign) or control characters, which could impersonate another member. Correct the user's email in the IdP to its plain form."
+            }
+            Code::SamlResponseMissing => {
+                "The POST reached the ACS without a SAMLResponse form field. The IdP must post the response with the HTTP-POST binding (an auto-submitting form with a SAMLResponse field) to this URL."
+            }
+            Code::RedirectBinding => {
+                "The SAMLResponse is DEFLATE-compressed, as the HTTP-Redirect binding encodes messages. Responses must use the HTTP-POST binding: set the IdP's binding for this application's ACS to HTTP-POST."
+            }
+            Code::ContentTypeUnsupported => {
+                "The ACS takes an HTML form post (Content-Type application/x-www-form-urlencoded) with a SAMLResponse field, as the HTTP-POST binding specifies. Post the form as a browser does."
+            }
+            Code::RequestFromAnotherBrowser => {
+                "This response answers a login that was started in another browser (or whose login cookie expired). Start the login again from this browser's SSO LOG IN."
+            }
+            Code::Busy => {
+                "The SP is checking many responses at once and this one waited too long. Try again in a few seconds."
             }
         }
     }

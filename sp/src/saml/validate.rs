@@ -1,36 +1,34 @@
-//! The ACS pipeline: one linear sequence of checks in DESIGN.md's order, pure except for the two
-//! stores it is handed, with `now` passed in.
+//! The ACS pipeline: one linear sequence of named checks in DESIGN.md's order, pure except for
+//! the team lookup and the two stores it is handed, with `now` passed in.
 //!
-//! - [`decode`]: size cap, base64, UTF-8 — before any XML parser sees a byte.
-//! - [`peek_issuer`]: parse (no DOCTYPE, caps) and read the Issuer, unverified, only to find the
-//!   team whose pinned certificates will decide; nothing else is read before verification.
-//! - [`check`]: the team's plan; exactly one assertion; signatures (Response and/or Assertion,
-//!   only against the team's pinned certificates, algorithms and transforms per `xmldsig`);
-//!   then every field, read only from what a signature vouches for ([`Vouched`]). When only the
-//!   Assertion is signed, the unsigned wrapper can still *refuse* a login (a failed Status, a
-//!   wrong Destination) but can never supply anything to it.
+//! - [`decode`]: size cap, base64, a deflated (Redirect-binding) message named as such, UTF-8 —
+//!   before any XML parser sees a byte.
+//! - [`parse`]: `xmldsig`'s caps and no DOCTYPE, then [`issuer_of`] reads the Issuer,
+//!   unverified, only to find the team whose pinned certificates will decide. Nothing is
+//!   decrypted before the team is known.
+//! - [`judge`]: the ACS's one entry point (the web handler, the benchmark and the tests call it):
+//!   decode → parse → issuer → team → every pure check ([`Check`], in order; each is a function
+//!   of [`super::checks`]). Fields are read only from what a signature vouches for
+//!   ([`Vouched`]); when only the Assertion is signed, the unsigned wrapper can still *refuse* a
+//!   login (a failed Status, a wrong Destination) but never supply anything to it.
+//! - [`explain`]: the same checks, each reported with its verdict, going on past a failure where
+//!   a later check does not depend on it (for `conformance explain`; it never logs anyone in).
 //! - [`consume`]: the stateful checks, last so that a refused response changes no state:
 //!   InResponseTo must name a request this SP made (consumed once), and the assertion ID must
 //!   never have been seen (until its NotOnOrAfter, across every replica sharing the database).
 
-use super::attributes;
-use super::near_miss::check_response_url;
+use super::checks::{self, Scan, SignedElement, Trust};
 use super::read::Vouched;
 use super::rejection::{Code, Rejection};
 use crate::config::SpConfig;
-use crate::model::{Id, MemberKey, Plan, SsoSettings, Team};
+use crate::model::{Id, SsoSettings, Team};
 use base64::Engine;
 use std::future::Future;
+use std::io::Read;
 use std::pin::Pin;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
+use xmldsig::ns::{DS, SAML_ASSERTION as SAML};
 use xmldsig::{Certificate, Policy};
-
-pub const SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
-pub const SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
-const DS: &str = "http://www.w3.org/2000/09/xmldsig#";
-const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
-const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
 
 /// A team as the pipeline needs it: its settings and the certificates pinned from its metadata.
 #[derive(Debug, Clone)]
@@ -126,11 +124,38 @@ pub fn decode(form_value: &str, sp: &SpConfig) -> Result<String, Rejection> {
             .expected(format!("at most {max} bytes"))
             .got(format!("{} bytes", bytes.len())));
     }
+    if !looks_like_xml(&bytes) && inflates_to_xml(&bytes, max) {
+        return Err(Rejection::new(Code::RedirectBinding)
+            .expected("base64 of the XML (HTTP-POST binding)")
+            .got("base64 of DEFLATE-compressed XML (HTTP-Redirect binding encoding)"));
+    }
     String::from_utf8(bytes).map_err(|_| {
         Rejection::new(Code::MalformedXml)
             .expected("UTF-8 XML")
             .got("bytes that are not UTF-8")
     })
+}
+
+/// XML text starts with `<` after an optional byte-order mark and whitespace.
+fn looks_like_xml(bytes: &[u8]) -> bool {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'<')
+}
+
+/// Whether `bytes` is a raw DEFLATE stream (how the HTTP-Redirect binding encodes a message)
+/// whose first `max` inflated bytes look like XML. Only the first kilobyte is inflated: enough to
+/// tell, and a decompression bomb costs nothing.
+fn inflates_to_xml(bytes: &[u8], max: usize) -> bool {
+    let mut head = Vec::new();
+    let limit = max.min(1024) as u64;
+    flate2::read::DeflateDecoder::new(bytes)
+        .take(limit)
+        .read_to_end(&mut head)
+        .is_ok()
+        && looks_like_xml(&head)
 }
 
 /// Strict standard base64, refused before any work when it cannot fit in `max` bytes once
@@ -153,9 +178,8 @@ fn decode_base64(base64: &[u8], max: usize) -> Result<Vec<u8>, Rejection> {
     })
 }
 
-/// Parses decoded XML under the SP's limits (no DOCTYPE, caps). The ACS parses once and hands
-/// the tree to [`issuer_of`] and [`check_parsed`]; a second parse would cost as much as the
-/// signature's own canonicalization and digest.
+/// Parses decoded XML under the SP's limits (no DOCTYPE, caps). The ACS parses once; a second
+/// parse would cost as much as the signature's own canonicalization and digest.
 pub fn parse<'input>(
     xml: &'input str,
     sp: &SpConfig,
@@ -164,58 +188,28 @@ pub fn parse<'input>(
     xmldsig::parse_str(xml.trim_start_matches('\u{feff}'), &sp.limits).map_err(Rejection::from)
 }
 
-fn response_root<'a, 'input>(
-    doc: &'a roxmltree::Document<'input>,
-) -> Result<roxmltree::Node<'a, 'input>, Rejection> {
-    let root = doc.root_element();
-    if !root.has_tag_name((SAMLP, "Response")) {
-        return Err(Rejection::new(Code::MalformedXml)
-            .expected("a samlp:Response root element")
-            .got(format!(
-                "<{}> in {:?}",
-                root.tag_name().name(),
-                root.tag_name().namespace().unwrap_or("")
-            )));
-    }
-    Ok(root)
-}
-
-fn child<'a, 'input>(
-    node: roxmltree::Node<'a, 'input>,
-    ns: &str,
-    local: &str,
-) -> Option<roxmltree::Node<'a, 'input>> {
-    node.children()
-        .find(|c| c.is_element() && c.has_tag_name((ns, local)))
-}
-
 /// The Issuer the response claims, unverified: it only selects which team's certificates judge
-/// the signature. The Response's Issuer if present, else the (plain) Assertion's.
-pub fn peek_issuer(xml: &str, sp: &SpConfig) -> Result<String, Rejection> {
-    issuer_of(&parse(xml, sp)?, sp)
-}
-
-/// [`peek_issuer`] of an already parsed response.
-pub fn issuer_of(doc: &roxmltree::Document, sp: &SpConfig) -> Result<String, Rejection> {
-    let response = response_root(doc)?;
-    let issuer = child(response, SAML, "Issuer")
-        .or_else(|| child(response, SAML, "Assertion").and_then(|a| child(a, SAML, "Issuer")))
+/// the signature. The Response's Issuer if present, else the plain Assertion's.
+///
+/// An encrypted assertion's Issuer is never looked for: decrypting costs a private-key
+/// operation, which nobody may make the SP spend before a team is known (every IdP that
+/// encrypts puts the Issuer on the Response too: the AD FS and Okta captures do).
+pub fn issuer_of(doc: &roxmltree::Document, _sp: &SpConfig) -> Result<String, Rejection> {
+    let response = checks::response_root(doc)?;
+    let issuer = checks::child(response, SAML, "Issuer")
+        .or_else(|| {
+            checks::child(response, SAML, "Assertion")
+                .and_then(|a| checks::child(a, SAML, "Issuer"))
+        })
         .map(|i| xmldsig::text_content(i, None).trim().to_owned())
         .filter(|i| !i.is_empty());
     match issuer {
         Some(issuer) => Ok(issuer),
-        None if child(response, SAML, "EncryptedAssertion").is_some() => {
-            // The Issuer is inside the ciphertext: decrypt to learn it. Decryption uses the SP's
-            // key, not a team's, so no team needs to be known yet.
-            let plaintext = decrypt_assertion(response, sp)?;
-            let doc = parse(&plaintext, sp)?;
-            child(doc.root_element(), SAML, "Issuer")
-                .map(|i| xmldsig::text_content(i, None).trim().to_owned())
-                .filter(|i| !i.is_empty())
-                .ok_or_else(|| {
-                    Rejection::new(Code::UnknownIssuer)
-                        .got("no Issuer in the response or assertion")
-                })
+        None if checks::child(response, SAML, "EncryptedAssertion").is_some() => {
+            Err(Rejection::new(Code::UnknownIssuer)
+                .expected("an Issuer on the Response, which names the team before anything is decrypted")
+                .got("no Issuer outside the EncryptedAssertion")
+                .hint("The response's assertion is encrypted and the Response itself names no Issuer, so no team can be chosen before decrypting. Configure the IdP to include the Issuer in the Response (every mainstream IdP does)."))
         }
         None => {
             Err(Rejection::new(Code::UnknownIssuer).got("no Issuer in the response or assertion"))
@@ -223,201 +217,265 @@ pub fn issuer_of(doc: &roxmltree::Document, sp: &SpConfig) -> Result<String, Rej
     }
 }
 
-fn decrypt_assertion(response: roxmltree::Node, sp: &SpConfig) -> Result<String, Rejection> {
-    let encrypted = child(response, SAML, "EncryptedAssertion")
-        .ok_or_else(|| Rejection::new(Code::NoAssertion))?;
-    let key = sp.decryption_key.as_ref().ok_or_else(|| {
-        Rejection::new(Code::DecryptionFailed)
-            .got("an EncryptedAssertion")
-            .hint("The IdP encrypts assertions but this SP has no decryption key configured. Configure the SP's key, or turn assertion encryption off in the IdP.")
-    })?;
-    xmldsig::decrypt(encrypted, key, &Policy::default()).map_err(Rejection::from)
+/// [`parse`] then [`issuer_of`].
+pub fn peek_issuer(xml: &str, sp: &SpConfig) -> Result<String, Rejection> {
+    issuer_of(&parse(xml, sp)?, sp)
 }
 
-fn parse_instant(value: &str, field: &str) -> Result<OffsetDateTime, Rejection> {
-    OffsetDateTime::parse(value.trim(), &Rfc3339).map_err(|_| {
-        Rejection::new(Code::MalformedXml)
-            .expected(format!(
-                "{field} as an xs:dateTime in UTC, like 2026-11-28T12:00:00Z"
-            ))
-            .got(value.to_owned())
-    })
+/// The named checks, in the order the pipeline runs them. The names are stable (snake_case):
+/// `explain` reports and the conformance suite match on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Check {
+    Decode,
+    Parse,
+    Issuer,
+    Team,
+    Plan,
+    OneAssertion,
+    ResponseSignature,
+    Decryption,
+    AssertionSignature,
+    UniqueIds,
+    Signed,
+    ResponseVersion,
+    ResponseIssuer,
+    Status,
+    Destination,
+    AssertionVersion,
+    AssertionIssuer,
+    AssertionId,
+    BearerConfirmation,
+    Audience,
+    ConditionsWindow,
+    ResponseIssueInstant,
+    AssertionIssueInstant,
+    InResponseTo,
+    NameId,
+    MemberIdentity,
+    Session,
 }
 
-fn format_instant(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
-}
+impl Check {
+    /// Every check, in the pipeline's order.
+    pub const ALL: [Check; 27] = [
+        Check::Decode,
+        Check::Parse,
+        Check::Issuer,
+        Check::Team,
+        Check::Plan,
+        Check::OneAssertion,
+        Check::ResponseSignature,
+        Check::Decryption,
+        Check::AssertionSignature,
+        Check::UniqueIds,
+        Check::Signed,
+        Check::ResponseVersion,
+        Check::ResponseIssuer,
+        Check::Status,
+        Check::Destination,
+        Check::AssertionVersion,
+        Check::AssertionIssuer,
+        Check::AssertionId,
+        Check::BearerConfirmation,
+        Check::Audience,
+        Check::ConditionsWindow,
+        Check::ResponseIssueInstant,
+        Check::AssertionIssueInstant,
+        Check::InResponseTo,
+        Check::NameId,
+        Check::MemberIdentity,
+        Check::Session,
+    ];
 
-/// An optional time attribute of a vouched element.
-fn instant(node: &Vouched, name: &str, field: &str) -> Result<Option<OffsetDateTime>, Rejection> {
-    node.attribute(name)
-        .map(|v| parse_instant(v, field))
-        .transpose()
-}
-
-/// `NotBefore`/`NotOnOrAfter` of `node` against `now`, with the skew; returns both.
-fn check_window(
-    node: &Vouched,
-    field: &str,
-    now: OffsetDateTime,
-    sp: &SpConfig,
-) -> Result<(Option<OffsetDateTime>, Option<OffsetDateTime>), Rejection> {
-    let not_before = instant(node, "NotBefore", &format!("{field} NotBefore"))?;
-    if let Some(not_before) = not_before {
-        if now + sp.clock_skew < not_before {
-            return Err(Rejection::new(Code::NotYetValid)
-                .expected(format!(
-                    "{field} NotBefore at or before {} (now plus {} s skew)",
-                    format_instant(now + sp.clock_skew),
-                    sp.clock_skew.whole_seconds()
-                ))
-                .got(format_instant(not_before)));
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Check::Decode => "decode",
+            Check::Parse => "parse",
+            Check::Issuer => "issuer",
+            Check::Team => "team",
+            Check::Plan => "plan",
+            Check::OneAssertion => "one_assertion",
+            Check::ResponseSignature => "response_signature",
+            Check::Decryption => "decryption",
+            Check::AssertionSignature => "assertion_signature",
+            Check::UniqueIds => "unique_ids",
+            Check::Signed => "signed",
+            Check::ResponseVersion => "response_version",
+            Check::ResponseIssuer => "response_issuer",
+            Check::Status => "status",
+            Check::Destination => "destination",
+            Check::AssertionVersion => "assertion_version",
+            Check::AssertionIssuer => "assertion_issuer",
+            Check::AssertionId => "assertion_id",
+            Check::BearerConfirmation => "bearer_confirmation",
+            Check::Audience => "audience",
+            Check::ConditionsWindow => "conditions_window",
+            Check::ResponseIssueInstant => "response_issue_instant",
+            Check::AssertionIssueInstant => "assertion_issue_instant",
+            Check::InResponseTo => "in_response_to",
+            Check::NameId => "name_id",
+            Check::MemberIdentity => "member_identity",
+            Check::Session => "session",
         }
     }
-    let not_on_or_after = instant(node, "NotOnOrAfter", &format!("{field} NotOnOrAfter"))?;
-    if let Some(end) = not_on_or_after {
-        if now - sp.clock_skew >= end {
-            return Err(Rejection::new(Code::Expired)
-                .expected(format!(
-                    "{field} NotOnOrAfter after {} (now minus {} s skew)",
-                    format_instant(now - sp.clock_skew),
-                    sp.clock_skew.whole_seconds()
-                ))
-                .got(format_instant(end)));
+
+    /// What the check establishes, for reports.
+    pub fn title(self) -> &'static str {
+        match self {
+            Check::Decode => "SAMLResponse is base64 of UTF-8 XML within the size cap",
+            Check::Parse => "well-formed XML within the structure caps, no DOCTYPE",
+            Check::Issuer => "the response names its Issuer",
+            Check::Team => "a team is configured with that Issuer",
+            Check::Plan => "the team's plan includes SAML SSO",
+            Check::OneAssertion => "exactly one assertion, a child of the Response",
+            Check::ResponseSignature => {
+                "the Response signature, if any, verifies with the pinned certificates"
+            }
+            Check::Decryption => "an encrypted assertion decrypts with the SP's key",
+            Check::AssertionSignature => {
+                "the Assertion signature, if any, verifies with the pinned certificates"
+            }
+            Check::UniqueIds => "no ID occurs twice",
+            Check::Signed => "the Response or the Assertion is signed",
+            Check::ResponseVersion => "Response Version is 2.0",
+            Check::ResponseIssuer => "Response Issuer is the team's IdP",
+            Check::Status => "Status is Success",
+            Check::Destination => "Destination is the ACS URL",
+            Check::AssertionVersion => "Assertion Version is 2.0",
+            Check::AssertionIssuer => "Assertion Issuer is the team's IdP",
+            Check::AssertionId => "the Assertion has an ID",
+            Check::BearerConfirmation => "a bearer confirmation for the ACS URL, within its time",
+            Check::Audience => "every AudienceRestriction names the SP entity ID",
+            Check::ConditionsWindow => "now is within the Conditions' NotBefore/NotOnOrAfter",
+            Check::ResponseIssueInstant => "Response IssueInstant is neither ahead nor stale",
+            Check::AssertionIssueInstant => "Assertion IssueInstant is neither ahead nor stale",
+            Check::InResponseTo => {
+                "InResponseTo is consistent, or the team takes IdP-initiated logins"
+            }
+            Check::NameId => "the Subject has a NameID",
+            Check::MemberIdentity => {
+                "the member key (email or NameID) is present and in plain form"
+            }
+            Check::Session => "the AuthnStatement's session fields are well-formed",
         }
     }
-    Ok((not_before, not_on_or_after))
 }
 
-fn check_issuer(node_issuer: Option<String>, expected: &str, whose: &str) -> Result<(), Rejection> {
-    match node_issuer {
-        Some(got) if got.trim() == expected => Ok(()),
-        Some(got) => Err(Rejection::new(Code::IssuerMismatch)
-            .expected(expected)
-            .got(format!("{whose} Issuer {}", got.trim()))),
-        None => Err(Rejection::new(Code::IssuerMismatch)
-            .expected(expected)
-            .got(format!("no {whose} Issuer"))),
+impl std::fmt::Display for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
-fn check_version(version: Option<&str>, whose: &str) -> Result<(), Rejection> {
-    if version == Some("2.0") {
-        return Ok(());
-    }
-    Err(Rejection::new(Code::VersionMismatch)
-        .expected("2.0")
-        .got(format!(
-            "{whose} Version {}",
-            version.unwrap_or("(missing)")
-        )))
+/// One check's verdict in an explanation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    Fail(Rejection),
+    /// Not run: an earlier check it depends on failed, or its input is absent.
+    NotRun(&'static str),
 }
 
-/// `IssueInstant` of the Response or the Assertion against `now`. `valid_from` is the signed
-/// Conditions' NotBefore, which [`check_window`] has already held to `now` plus the skew.
-///
-/// An IssueInstant ahead of this SP's clock by more than the skew is refused, unless the IdP
-/// itself declared the assertion valid from an earlier time, at most `max_issue_age` before the
-/// IssueInstant: Okta dates NotBefore exactly five minutes before IssueInstant so that SPs whose
-/// clocks run slow still accept it (corpus: gosaml2's okta_response.xml, issued 4 min 15 s after
-/// its suite's clock). The IdP's signed window is what says when the assertion is good; without
-/// one, the IssueInstant stands in for it. The bound keeps a far-future IssueInstant from
-/// defeating the staleness check below.
-fn check_issue_instant(
-    value: Option<&str>,
-    whose: &str,
-    now: OffsetDateTime,
-    valid_from: Option<OffsetDateTime>,
-    sp: &SpConfig,
-) -> Result<(), Rejection> {
-    let Some(value) = value else {
-        return Err(Rejection::new(Code::MalformedXml)
-            .expected(format!("{whose} IssueInstant"))
-            .got("none"));
-    };
-    let issued = parse_instant(value, &format!("{whose} IssueInstant"))?;
-    let declared_lead =
-        valid_from.filter(|from| *from <= issued && issued - *from <= sp.max_issue_age);
-    if issued > now + sp.clock_skew && declared_lead.is_none() {
-        return Err(Rejection::new(Code::NotYetValid)
-            .expected(format!(
-                "{whose} IssueInstant at or before {} (now plus {} s skew), or a Conditions NotBefore at most {} s before it",
-                format_instant(now + sp.clock_skew),
-                sp.clock_skew.whole_seconds(),
-                sp.max_issue_age.whole_seconds()
-            ))
-            .got(format_instant(issued)));
-    }
-    if issued + sp.max_issue_age + sp.clock_skew < now {
-        return Err(Rejection::new(Code::IssueInstantStale)
-            .expected(format!(
-                "{whose} IssueInstant after {} ({} s plus {} s skew ago)",
-                format_instant(now - sp.max_issue_age - sp.clock_skew),
-                sp.max_issue_age.whole_seconds(),
-                sp.clock_skew.whole_seconds()
-            ))
-            .got(format_instant(issued)));
-    }
-    Ok(())
+/// Every check of one response, in order, with its verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    pub verdicts: Vec<(Check, Outcome)>,
+    /// Whether fields were read from an element whose signature did not verify (after a failed
+    /// signature check, to report what else is wrong). Such an explanation never logs anyone in.
+    pub read_unverified: bool,
 }
 
-/// Every pure check of DESIGN.md's pipeline. `xml` is [`decode`]'s output; `team` was found
-/// through [`peek_issuer`].
-pub fn check(
-    xml: &str,
-    team: &TeamSso,
-    sp: &SpConfig,
-    now: OffsetDateTime,
-) -> Result<Login, Rejection> {
-    check_parsed(&parse(xml, sp)?, team, sp, now)
+impl Explanation {
+    /// The first failure, which is what the ACS answers.
+    pub fn first_failure(&self) -> Option<&Rejection> {
+        self.verdicts.iter().find_map(|(_, o)| match o {
+            Outcome::Fail(r) => Some(r),
+            _ => None,
+        })
+    }
 }
 
-/// [`check`] of an already parsed response.
-pub fn check_parsed(
+/// How the checks are run: stopping at the first failure (the ACS), or recording every verdict
+/// and going on where a later check can still be judged (`explain`).
+struct Run {
+    explaining: Option<Explanation>,
+}
+
+impl Run {
+    fn stopping() -> Run {
+        Run { explaining: None }
+    }
+
+    fn explaining() -> Run {
+        Run {
+            explaining: Some(Explanation {
+                verdicts: Vec::new(),
+                read_unverified: false,
+            }),
+        }
+    }
+
+    fn record(&mut self, check: Check, outcome: Outcome) {
+        if let Some(e) = &mut self.explaining {
+            e.verdicts.push((check, outcome));
+        }
+    }
+
+    /// A check whose value later checks need: a failure stops the run (explaining, too).
+    fn value<T>(&mut self, check: Check, result: Result<T, Rejection>) -> Result<T, Rejection> {
+        match result {
+            Ok(value) => {
+                self.record(check, Outcome::Pass);
+                Ok(value)
+            }
+            Err(rejection) => {
+                self.record(check, Outcome::Fail(rejection.clone()));
+                Err(rejection)
+            }
+        }
+    }
+
+    /// A check that later checks can do without: explaining goes on with `fallback`.
+    fn or<T>(
+        &mut self,
+        check: Check,
+        result: Result<T, Rejection>,
+        fallback: impl FnOnce() -> T,
+    ) -> Result<T, Rejection> {
+        match result {
+            Ok(value) => {
+                self.record(check, Outcome::Pass);
+                Ok(value)
+            }
+            Err(rejection) => {
+                self.record(check, Outcome::Fail(rejection.clone()));
+                match self.explaining {
+                    Some(_) => Ok(fallback()),
+                    None => Err(rejection),
+                }
+            }
+        }
+    }
+
+    /// A check that yields nothing.
+    fn pass(&mut self, check: Check, result: Result<(), Rejection>) -> Result<(), Rejection> {
+        self.or(check, result, || ())
+    }
+}
+
+/// Every pure check after the team is known, in [`Check`]'s order.
+fn run_checks(
     doc: &roxmltree::Document,
     team: &TeamSso,
     sp: &SpConfig,
     now: OffsetDateTime,
+    run: &mut Run,
 ) -> Result<Login, Rejection> {
-    if team.team.plan != Plan::Custom {
-        return Err(Rejection::new(Code::SsoNotEnabled)
-            .expected("plan custom")
-            .got(format!("plan {}", team.team.plan.as_str())));
-    }
+    run.pass(Check::Plan, checks::check_plan(team))?;
     let issuer = team.settings.idp_issuer.as_str();
-    let response = response_root(doc)?;
-
-    // Exactly one assertion, counted over the whole document: a second copy hidden in
-    // Extensions, an Object or anywhere else is how wrapping attacks arrive. The same walk
-    // looks for a repeated ID, reported after the signatures (below).
+    let response = checks::response_root(doc)?;
     let scan = Scan::of(doc);
-    let assertion = match (scan.assertions, scan.first_assertion) {
-        (0, _) | (_, None) => {
-            let status = child(response, SAMLP, "Status")
-                .and_then(|s| child(s, SAMLP, "StatusCode"))
-                .and_then(|c| c.attribute("Value"));
-            return Err(match status {
-                Some(code) if code != STATUS_SUCCESS => Rejection::new(Code::StatusNotSuccess)
-                    .expected(STATUS_SUCCESS)
-                    .got(status_description(response)),
-                _ => Rejection::new(Code::NoAssertion),
-            });
-        }
-        (1, Some(one)) if one.parent() == Some(response) => one,
-        (1, Some(one)) => {
-            return Err(Rejection::new(Code::NoAssertion)
-                .expected("an Assertion that is a child of the Response")
-                .got(format!(
-                    "one inside <{}>",
-                    one.parent_element().map_or("", |p| p.tag_name().name())
-                )));
-        }
-        (more, _) => {
-            return Err(Rejection::new(Code::MultipleAssertions)
-                .expected("1")
-                .got(more.to_string()));
-        }
-    };
+    let assertion = run.value(Check::OneAssertion, checks::the_assertion(response, &scan))?;
 
     let policy = Policy {
         allow_sha1: team.settings.allow_sha1,
@@ -434,307 +492,250 @@ pub fn check_parsed(
     // crewjam's deferred verdict is the anti-pattern). A broken signature is not the same as no
     // signature: the message was changed after the IdP signed it, and a signed Response vouches
     // for wrapper fields (InResponseTo) that an unsigned one cannot. Refusing is the safe answer,
-    // and it agrees with xmlsec1.
-    let signed_response = child(response, DS, "Signature")
-        .map(|_| trust.verify(response, &policy, SignedElement::Response))
-        .transpose()?;
+    // and it agrees with xmlsec1. (Only `explain` goes on, reading unverified, to say what else
+    // is wrong; it never logs anyone in.)
+    let signed_response = match checks::child(response, DS, "Signature") {
+        Some(_) => run.or(
+            Check::ResponseSignature,
+            trust
+                .verify(response, &policy, SignedElement::Response)
+                .map(Some),
+            || None,
+        )?,
+        None => {
+            run.record(
+                Check::ResponseSignature,
+                Outcome::NotRun("the Response is not signed"),
+            );
+            None
+        }
+    };
+    let response_signature_failed =
+        signed_response.is_none() && checks::child(response, DS, "Signature").is_some();
 
-    // The assertion: in place, or decrypted into a document of its own.
-    let plaintext = if assertion.has_tag_name((SAML, "EncryptedAssertion")) {
-        Some(decrypt_assertion(response, sp)?)
+    // The assertion: in place, or decrypted into a document of its own — only now that the team
+    // is known and the Response signature, when there is one, has verified.
+    let encrypted = assertion.has_tag_name((SAML, "EncryptedAssertion"));
+    let plaintext = if encrypted && !response_signature_failed {
+        Some(checks::decrypt_assertion(response, sp))
     } else {
+        let why = if encrypted {
+            "the Response signature failed: nothing is decrypted"
+        } else {
+            "the assertion is not encrypted"
+        };
+        run.record(Check::Decryption, Outcome::NotRun(why));
         None
     };
-    let decrypted = plaintext.as_deref().map(|p| parse(p, sp)).transpose()?;
+    // Parsing the plaintext is part of decryption's one uniform answer.
+    let decrypted = plaintext.as_ref().map(|p| match p {
+        Ok(p) => parse(p, sp).map_err(|r| checks::undecryptable(format!("the plaintext: {r}"))),
+        Err(r) => Err(r.clone()),
+    });
     let assertion = match &decrypted {
-        Some(doc) => {
-            let root = doc.root_element();
-            if !root.has_tag_name((SAML, "Assertion")) {
-                return Err(Rejection::new(Code::NoAssertion)
-                    .expected("a saml:Assertion inside EncryptedAssertion")
-                    .got(format!("<{}>", root.tag_name().name())));
-            }
-            root
-        }
+        Some(doc) => run.value(
+            Check::Decryption,
+            doc.as_ref()
+                .map_err(Clone::clone)
+                .and_then(|doc| checks::decrypted_root(doc)),
+        )?,
+        None if encrypted => return Err(explained_stop(run)),
         None => assertion,
     };
-    let signed_assertion = child(assertion, DS, "Signature")
-        .map(|_| trust.verify(assertion, &policy, SignedElement::Assertion))
-        .transpose()?;
+    let decrypted = decrypted.as_ref().and_then(|d| d.as_ref().ok());
+    let signed_assertion = match checks::child(assertion, DS, "Signature") {
+        Some(_) => run.or(
+            Check::AssertionSignature,
+            trust
+                .verify(assertion, &policy, SignedElement::Assertion)
+                .map(Some),
+            || None,
+        )?,
+        None => {
+            run.record(
+                Check::AssertionSignature,
+                Outcome::NotRun("the Assertion is not signed"),
+            );
+            None
+        }
+    };
 
-    // No ID may occur twice anywhere, even where every signature verified: with only the
-    // Response signed, xmldsig checks the Response's own ID, and a repeated assertion ID
-    // elsewhere is the shape of a wrapping attempt (DESIGN.md: "no duplicate IDs").
     let repeated = scan
         .repeated_id
-        .or_else(|| decrypted.as_ref().and_then(|d| Scan::of(d).repeated_id));
-    if let Some(id) = repeated {
-        return Err(Rejection::new(Code::DuplicateId)
-            .expected("every ID once")
-            .got(format!("ID {id:?} more than once")));
-    }
+        .or_else(|| decrypted.and_then(|d| Scan::of(d).repeated_id));
+    run.pass(Check::UniqueIds, checks::check_unique_ids(repeated))?;
 
-    let read: Vouched = match (&signed_assertion, &signed_response, &decrypted) {
-        (Some(verified), _, _) => Vouched::Signed(verified.element()),
-        (None, Some(verified), None) => {
-            // Invariant: the assertion is a child of the verified Response (checked above).
-            let inside = verified.element().child(SAML, "Assertion");
-            inside
-                .map(Vouched::Signed)
-                .ok_or_else(|| Rejection::new(Code::NoAssertion))?
+    let vouched = match (&signed_assertion, &signed_response, decrypted) {
+        (Some(verified), _, _) => Ok(Vouched::Signed(verified.element())),
+        // Invariant: the assertion is a child of the verified Response (`the_assertion`).
+        (None, Some(verified), None) => verified
+            .element()
+            .child(SAML, "Assertion")
+            .map(Vouched::Signed)
+            .ok_or_else(|| Rejection::new(Code::NoAssertion)),
+        (None, Some(_), Some(_)) => Ok(Vouched::SignedCiphertext(assertion)),
+        (None, None, _)
+            if run.explaining.is_some()
+                && (checks::child(response, DS, "Signature").is_some()
+                    || checks::child(assertion, DS, "Signature").is_some()) =>
+        {
+            // A signature failed (recorded above); explaining reads on, marked as unverified.
+            if let Some(e) = &mut run.explaining {
+                e.read_unverified = true;
+            }
+            return finish_unverified(response, assertion, team, sp, now, run);
         }
-        (None, Some(_), Some(_)) => Vouched::SignedCiphertext(assertion),
-        (None, None, _) => {
-            return Err(Rejection::new(Code::Unsigned)
-                .expected("a signed Response or Assertion")
-                .got("no ds:Signature on either"));
-        }
+        (None, None, _) => Err(Rejection::new(Code::Unsigned)
+            .expected("a signed Response or Assertion")
+            .got("no ds:Signature on either")),
     };
+    let read = run.value(Check::Signed, vouched)?;
+    fields(
+        response,
+        read,
+        signed_response.is_some(),
+        team,
+        issuer,
+        sp,
+        now,
+        run,
+    )
+}
 
+/// The run stopped at a check whose output the rest needs.
+fn explained_stop(run: &Run) -> Rejection {
+    run.explaining
+        .as_ref()
+        .and_then(|e| e.first_failure().cloned())
+        .unwrap_or_else(|| Rejection::new(Code::NoAssertion))
+}
+
+/// `explain` only: the field checks on an assertion whose signature failed.
+fn finish_unverified(
+    response: roxmltree::Node,
+    assertion: roxmltree::Node,
+    team: &TeamSso,
+    sp: &SpConfig,
+    now: OffsetDateTime,
+    run: &mut Run,
+) -> Result<Login, Rejection> {
+    run.record(
+        Check::Signed,
+        Outcome::NotRun("a signature failed; fields below are read unverified"),
+    );
+    let read = Vouched::Unverified(assertion);
+    let issuer = team.settings.idp_issuer.as_str();
+    fields(response, read, false, team, issuer, sp, now, run)?;
+    Err(explained_stop(run))
+}
+
+/// The wrapper and the assertion's fields, read through `read`.
+#[allow(clippy::too_many_arguments)]
+fn fields(
+    response: roxmltree::Node,
+    read: Vouched,
+    response_signed: bool,
+    team: &TeamSso,
+    issuer: &str,
+    sp: &SpConfig,
+    now: OffsetDateTime,
+    run: &mut Run,
+) -> Result<Login, Rejection> {
     // The wrapper. When the Response is signed these values are vouched for; when only the
     // Assertion is, they can only refuse. Either way they are checked.
-    check_version(response.attribute("Version"), "Response")?;
-    if let Some(response_issuer) = child(response, SAML, "Issuer") {
-        check_issuer(
-            Some(xmldsig::text_content(response_issuer, None)),
-            issuer,
-            "Response",
-        )?;
-    }
-    let status = child(response, SAMLP, "Status")
-        .and_then(|s| child(s, SAMLP, "StatusCode"))
-        .and_then(|c| c.attribute("Value"));
-    if status != Some(STATUS_SUCCESS) {
-        return Err(Rejection::new(Code::StatusNotSuccess)
-            .expected(STATUS_SUCCESS)
-            .got(status_description(response)));
-    }
+    run.pass(
+        Check::ResponseVersion,
+        checks::check_version(response.attribute("Version"), "Response"),
+    )?;
+    run.pass(
+        Check::ResponseIssuer,
+        checks::check_response_issuer(response, issuer),
+    )?;
+    run.pass(Check::Status, checks::check_status(response))?;
     let acs = sp.acs_url();
-    if let Some(destination) = response.attribute("Destination") {
-        check_response_url(
-            &acs,
-            destination,
-            Code::DestinationMismatch,
-            "Destination (IdP: Single Sign-On URL / Reply URL)",
-        )?;
-    }
-
-    // The assertion, read only through `read`.
-    check_version(read.attribute("Version"), "Assertion")?;
-    check_issuer(
-        read.child(SAML, "Issuer").map(|i| i.text()),
-        issuer,
-        "Assertion",
-    )?;
-    let assertion_id = read
-        .attribute("ID")
-        .filter(|id| !id.is_empty())
-        .ok_or_else(|| {
-            Rejection::new(Code::MalformedXml)
-                .expected("an Assertion ID")
-                .got("none")
-        })?
-        .to_owned();
-
-    let subject = read.child(SAML, "Subject");
-    let bearer: Vec<Vouched> = subject
-        .iter()
-        .flat_map(|s| s.children_named(SAML, "SubjectConfirmation"))
-        .filter(|c| c.attribute("Method") == Some(BEARER))
-        .filter_map(|c| c.child(SAML, "SubjectConfirmationData"))
-        .collect();
-    if bearer.is_empty() {
-        return Err(Rejection::new(Code::NoBearerConfirmation)
-            .expected(format!(
-                "SubjectConfirmation Method=\"{BEARER}\" with SubjectConfirmationData"
-            ))
-            .got("none"));
-    }
-    // SAML profiles §4.1.4.2: at least one bearer confirmation must satisfy every condition;
-    // the first one's failure is reported when none does.
-    let mut first_failure = None;
-    let mut confirmed = None;
-    for data in &bearer {
-        match check_bearer(data, &acs, now, sp) {
-            Ok(c) => {
-                confirmed = Some(c);
-                break;
-            }
-            Err(e) => {
-                first_failure.get_or_insert(e);
-            }
-        }
-    }
-    let Some((confirmation_end, confirmation_in_response_to)) = confirmed else {
-        return Err(first_failure.unwrap_or_else(|| Rejection::new(Code::NoBearerConfirmation)));
-    };
-
-    let conditions = read.child(SAML, "Conditions");
-    let restrictions: Vec<Vouched> = conditions
-        .iter()
-        .flat_map(|c| c.children_named(SAML, "AudienceRestriction"))
-        .collect();
-    if restrictions.is_empty() {
-        return Err(Rejection::new(Code::AudienceMissing)
-            .expected(sp.entity_id.clone())
-            .got("no AudienceRestriction"));
-    }
-    // Every AudienceRestriction must admit this SP (SAML core §2.5.1.4).
-    for restriction in &restrictions {
-        let audiences: Vec<String> = restriction
-            .children_named(SAML, "Audience")
-            .iter()
-            .map(|a| a.text().trim().to_owned())
-            .collect();
-        if !audiences.contains(&sp.entity_id) {
-            let got = if audiences.is_empty() {
-                "an empty AudienceRestriction".to_owned()
-            } else {
-                audiences.join(", ")
-            };
-            let mut rejection = Rejection::new(Code::AudienceMismatch)
-                .expected(sp.entity_id.clone())
-                .got(got);
-            if let Some(close) = audiences.iter().find(|a| {
-                a.trim_end_matches('/')
-                    .eq_ignore_ascii_case(sp.entity_id.trim_end_matches('/'))
-            }) {
-                rejection = rejection.hint(format!(
-                    "The Audience {close:?} differs from the SP entity ID only by case or a trailing slash. Set the IdP's Audience URI to exactly {}.",
-                    sp.entity_id
-                ));
-            }
-            return Err(rejection);
-        }
-    }
-    let (valid_from, conditions_end) = match &conditions {
-        Some(c) => check_window(c, "Conditions", now, sp)?,
-        None => (None, None),
-    };
-    check_issue_instant(
-        response.attribute("IssueInstant"),
-        "Response",
-        now,
-        valid_from,
-        sp,
-    )?;
-    check_issue_instant(
-        read.attribute("IssueInstant"),
-        "Assertion",
-        now,
-        valid_from,
-        sp,
+    run.pass(
+        Check::Destination,
+        checks::check_destination(response, &acs),
     )?;
 
-    let response_in_response_to = response.attribute("InResponseTo").map(str::to_owned);
-    let in_response_to = match (response_in_response_to, confirmation_in_response_to) {
-        // Disagreement refuses, whether or not the wrapper is signed: refusing is always safe.
-        (Some(a), Some(b)) if a != b => {
-            return Err(Rejection::new(Code::InResponseToUnknown)
-                .expected(format!(
-                    "the Response's InResponseTo {a:?} also in SubjectConfirmationData"
-                ))
-                .got(b));
-        }
-        // The Response's own value counts only when its signature vouches for it; otherwise an
-        // edited wrapper could pass an IdP-initiated assertion off as an answer to a request.
-        (a, b) => b.or(a.filter(|_| signed_response.is_some())),
-    };
-    if in_response_to.is_none() && !team.settings.allow_idp_initiated {
-        return Err(Rejection::new(Code::UnsolicitedForbidden)
-            .expected("an InResponseTo naming this SP's AuthnRequest")
-            .got("none (IdP-initiated)"));
+    run.pass(
+        Check::AssertionVersion,
+        checks::check_version(read.attribute("Version"), "Assertion"),
+    )?;
+    run.pass(
+        Check::AssertionIssuer,
+        checks::check_issuer(
+            read.child(SAML, "Issuer").map(|i| i.text()),
+            issuer,
+            "Assertion",
+        ),
+    )?;
+    let assertion_id = run.or(Check::AssertionId, checks::assertion_id(&read), String::new)?;
+    let bearer = run.or(
+        Check::BearerConfirmation,
+        checks::bearer_confirmation(&read, &acs, now, sp),
+        || checks::Bearer {
+            in_response_to: None,
+            latest_end: now,
+        },
+    )?;
+    run.pass(Check::Audience, checks::check_audience(&read, sp))?;
+    let (valid_from, conditions_end) = run.or(
+        Check::ConditionsWindow,
+        checks::conditions_window(&read, now, sp),
+        || (None, None),
+    )?;
+    run.pass(
+        Check::ResponseIssueInstant,
+        checks::check_issue_instant(
+            response.attribute("IssueInstant"),
+            "Response",
+            now,
+            valid_from,
+            sp,
+        ),
+    )?;
+    run.pass(
+        Check::AssertionIssueInstant,
+        checks::check_issue_instant(
+            read.attribute("IssueInstant"),
+            "Assertion",
+            now,
+            valid_from,
+            sp,
+        ),
+    )?;
+    let in_response_to = run.or(
+        Check::InResponseTo,
+        checks::in_response_to(response, bearer.in_response_to, response_signed, team),
+        || None,
+    )?;
+    let (name_id, name_id_format) = run.value(Check::NameId, checks::name_id(&read))?;
+    let attributes = checks::attribute_values(&read);
+    let (user_name, email) = run.value(
+        Check::MemberIdentity,
+        checks::member_identity(team, &name_id, name_id_format.as_deref(), &attributes),
+    )?;
+    let (session_not_on_or_after, session_index) =
+        run.value(Check::Session, checks::session(&read))?;
+    if let Some(rejection) = run.explaining.as_ref().and_then(Explanation::first_failure) {
+        return Err(rejection.clone());
     }
-
-    let name_id_node = subject.and_then(|s| s.child(SAML, "NameID"));
-    let name_id = name_id_node
-        .map(|n| n.text().trim().to_owned())
-        .filter(|n| !n.is_empty());
-    let Some(name_id) = name_id else {
-        let got = if subject.and_then(|s| s.child(SAML, "EncryptedID")).is_some() {
-            "an EncryptedID (not supported)"
-        } else {
-            "none"
-        };
-        return Err(Rejection::new(Code::NameIdMissing)
-            .expected("a non-empty Subject NameID")
-            .got(got));
-    };
-    let name_id_format = name_id_node
-        .and_then(|n| n.attribute("Format"))
-        .map(str::to_owned);
-
-    let attributes: Vec<(String, Vec<String>)> = read
-        .children_named(SAML, "AttributeStatement")
-        .iter()
-        .flat_map(|s| s.children_named(SAML, "Attribute"))
-        .filter_map(|a| {
-            let name = a.attribute("Name")?.to_owned();
-            let values = a
-                .children_named(SAML, "AttributeValue")
-                .iter()
-                .map(|v| v.text())
-                .collect();
-            Some((name, values))
-        })
-        .collect();
-    let email = attributes::email(&name_id, name_id_format.as_deref(), &attributes);
-    let user_name = match team.settings.member_key {
-        MemberKey::NameId => name_id.clone(),
-        MemberKey::Email => email.clone().ok_or_else(|| {
-            Rejection::new(Code::EmailMissing)
-                .expected("an email in the NameID or in an email attribute")
-                .got(format!(
-                    "NameID format {}, attributes [{}]",
-                    name_id_format.as_deref().unwrap_or("unspecified"),
-                    attributes
-                        .iter()
-                        .map(|(n, _)| n.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-        })?,
-    };
-
-    // One identity rule for every way a member is named (SAML here, SCIM userName too).
-    if let Err(refused) = crate::identity::member_key(&user_name) {
-        return Err(Rejection::new(Code::IdentityNotNormalized)
-            .expected("an email or NameID in plain form (NFKC, no control characters)")
-            .got(refused.to_string()));
-    }
-
-    let authn = read.child(SAML, "AuthnStatement");
-    let session_not_on_or_after = match &authn {
-        Some(a) => instant(
-            a,
-            "SessionNotOnOrAfter",
-            "AuthnStatement SessionNotOnOrAfter",
-        )?,
-        None => None,
-    };
-    let session_index = authn
-        .and_then(|a| a.attribute("SessionIndex"))
-        .map(str::to_owned);
 
     // Remembered for as long as any part of the assertion could still be accepted: the latest
-    // end among every bearer confirmation (another one may pass later than the one that did)
-    // and the Conditions, plus the skew.
-    let latest_confirmation = bearer
-        .iter()
-        .filter_map(|d| d.attribute("NotOnOrAfter"))
-        .filter_map(|v| OffsetDateTime::parse(v.trim(), &Rfc3339).ok())
-        .fold(confirmation_end, OffsetDateTime::max);
+    // end among every bearer confirmation and the Conditions, plus the skew.
     let replay_until =
-        conditions_end.map_or(latest_confirmation, |c| c.max(latest_confirmation)) + sp.clock_skew;
-    let value = |names: &[&str]| attributes::first_value(&attributes, names).map(str::to_owned);
+        conditions_end.map_or(bearer.latest_end, |c| c.max(bearer.latest_end)) + sp.clock_skew;
+    let value =
+        |names: &[&str]| super::attributes::first_value(&attributes, names).map(str::to_owned);
     Ok(Login {
         team_id: team.team.id.clone(),
         assertion_id,
         replay_until,
         in_response_to,
-        given_name: value(attributes::GIVEN_NAME_NAMES),
-        family_name: value(attributes::FAMILY_NAME_NAMES),
-        display_name: value(attributes::DISPLAY_NAME_NAMES),
+        given_name: value(super::attributes::GIVEN_NAME_NAMES),
+        family_name: value(super::attributes::FAMILY_NAME_NAMES),
+        display_name: value(super::attributes::DISPLAY_NAME_NAMES),
         name_id,
         name_id_format,
         user_name,
@@ -745,225 +746,120 @@ pub fn check_parsed(
     })
 }
 
-/// Which of the two signatures a SAML response can carry is being verified.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SignedElement {
-    Response,
-    Assertion,
-}
-
-impl SignedElement {
-    fn name(self) -> &'static str {
-        match self {
-            SignedElement::Response => "Response",
-            SignedElement::Assertion => "Assertion",
-        }
-    }
-
-    /// Names this signature in the rejection's `got`, so that a response signed twice says which
-    /// signature failed: "Response signature: digest of the signed element does not match
-    /// DigestValue".
-    fn name_in(self, mut rejection: Rejection) -> Rejection {
-        let which = self.name();
-        rejection.got = Some(match rejection.got.take() {
-            Some(got) => format!("{which} signature: {got}"),
-            None => format!("{which} signature"),
-        });
-        rejection
-    }
-}
-
-/// The team's certificates split by whether they have expired at `now`. Only unexpired ones
-/// vouch for a response; an expired one is tried only to say precisely why a signature failed
-/// (the IdP still signs with a certificate it should have rotated).
-struct Trust<'t> {
-    valid: std::borrow::Cow<'t, [Certificate]>,
-    expired: Vec<Certificate>,
-}
-
-impl<'t> Trust<'t> {
-    fn at(certificates: &'t [Certificate], now: OffsetDateTime) -> Trust<'t> {
-        let now = now.unix_timestamp();
-        // Almost always every certificate is current: then no copy is made.
-        if certificates.iter().all(|c| c.not_after_unix() >= now) {
-            return Trust {
-                valid: std::borrow::Cow::Borrowed(certificates),
-                expired: Vec::new(),
-            };
-        }
-        let (valid, expired): (Vec<_>, Vec<_>) = certificates
-            .iter()
-            .cloned()
-            .partition(|c| c.not_after_unix() >= now);
-        Trust {
-            valid: valid.into(),
-            expired,
-        }
-    }
-
-    fn verify<'a, 'input>(
-        &self,
-        element: roxmltree::Node<'a, 'input>,
-        policy: &Policy,
-        which: SignedElement,
-    ) -> Result<xmldsig::Verified<'a, 'input>, Rejection> {
-        self.verify_unnamed(element, policy)
-            .map_err(|r| which.name_in(r))
-    }
-
-    fn verify_unnamed<'a, 'input>(
-        &self,
-        element: roxmltree::Node<'a, 'input>,
-        policy: &Policy,
-    ) -> Result<xmldsig::Verified<'a, 'input>, Rejection> {
-        match xmldsig::verify(element, &self.valid, policy) {
-            Ok(verified) => Ok(verified),
-            Err(
-                e @ (xmldsig::Error::SignatureInvalid { .. }
-                | xmldsig::Error::NoCompatibleCertificate { .. }
-                | xmldsig::Error::NoTrustedCertificates),
-            ) => match self
-                .expired
-                .iter()
-                .find(|c| xmldsig::verify(element, std::slice::from_ref(*c), policy).is_ok())
-            {
-                Some(expired) => {
-                    let not_after = expired.x509().not_after().to_string();
-                    Err(Rejection::new(Code::SignatureInvalid)
-                        .expected("a signature by an unexpired certificate of the team's IdP metadata")
-                        .got(format!("signed by a certificate that expired {not_after}"))
-                        .hint(format!(
-                            "The IdP signs with a certificate that expired {not_after}. Rotate the IdP's signing certificate (activate the new one in the IdP) and update the team's metadata; a metadata URL picks it up by itself."
-                        )))
-                }
-                None => Err(Rejection::from(e)),
-            },
-            Err(e) => Err(Rejection::from(e)),
-        }
-    }
-}
-
-/// What one walk over a document finds: its assertions (plain or encrypted, wherever they are)
-/// and the first ID-like attribute value (`ID`, `Id`, `id`, `xml:id`) that occurs twice.
-struct Scan<'a, 'input> {
-    assertions: usize,
-    first_assertion: Option<roxmltree::Node<'a, 'input>>,
-    repeated_id: Option<&'a str>,
-}
-
-impl<'a, 'input> Scan<'a, 'input> {
-    fn of(doc: &'a roxmltree::Document<'input>) -> Scan<'a, 'input> {
-        let mut scan = Scan {
-            assertions: 0,
-            first_assertion: None,
-            repeated_id: None,
-        };
-        let mut ids = SeenIds::default();
-        for node in doc.descendants().filter(roxmltree::Node::is_element) {
-            if node.has_tag_name((SAML, "Assertion"))
-                || node.has_tag_name((SAML, "EncryptedAssertion"))
-            {
-                scan.assertions += 1;
-                scan.first_assertion.get_or_insert(node);
-            }
-            if scan.repeated_id.is_some() {
-                continue;
-            }
-            for attribute in node.attributes() {
-                let id_like = match attribute.namespace() {
-                    None => matches!(attribute.name(), "ID" | "Id" | "id"),
-                    Some(ns) => ns == XML_NS && attribute.name() == "id",
-                };
-                if id_like && !ids.insert(attribute.value()) {
-                    scan.repeated_id = Some(attribute.value());
-                    break;
-                }
-            }
-        }
-        scan
-    }
-}
-
-const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
-
-/// A set of IDs: a short list searched in order while small (a response has a handful), a hash
-/// set once a document has more, so that no document makes the search quadratic.
-#[derive(Default)]
-struct SeenIds<'a> {
-    few: Vec<&'a str>,
-    many: std::collections::HashSet<&'a str>,
-}
-
-impl<'a> SeenIds<'a> {
-    const FEW: usize = 16;
-
-    /// False when `id` was already there.
-    fn insert(&mut self, id: &'a str) -> bool {
-        if self.few.len() < Self::FEW {
-            if self.few.contains(&id) {
-                return false;
-            }
-            self.few.push(id);
-            return true;
-        }
-        if self.many.is_empty() {
-            self.many.extend(self.few.iter().copied());
-        }
-        self.many.insert(id)
-    }
-}
-
-/// One bearer SubjectConfirmationData: Recipient is the ACS, NotOnOrAfter (required for bearer)
-/// not passed, NotBefore (if any) reached. Returns its NotOnOrAfter and InResponseTo.
-fn check_bearer(
-    data: &Vouched,
-    acs: &str,
-    now: OffsetDateTime,
+/// Every pure check, on XML text ([`decode`]'s output) for a team found through [`issuer_of`].
+pub fn check(
+    xml: &str,
+    team: &TeamSso,
     sp: &SpConfig,
-) -> Result<(OffsetDateTime, Option<String>), Rejection> {
-    match data.attribute("Recipient") {
-        Some(recipient) => check_response_url(
-            acs,
-            recipient,
-            Code::RecipientMismatch,
-            "Recipient (IdP: Single Sign-On URL / Recipient URL)",
-        )?,
-        None => {
-            return Err(Rejection::new(Code::RecipientMismatch)
-                .expected(acs)
-                .got("no Recipient"));
-        }
-    }
-    let (_, end) = check_window(data, "SubjectConfirmationData", now, sp)?;
-    let end = end.ok_or_else(|| {
-        Rejection::new(Code::NoBearerConfirmation)
-            .expected("SubjectConfirmationData NotOnOrAfter (required for bearer)")
-            .got("none")
-    })?;
-    Ok((end, data.attribute("InResponseTo").map(str::to_owned)))
+    now: OffsetDateTime,
+) -> Result<Login, Rejection> {
+    check_parsed(&parse(xml, sp)?, team, sp, now)
 }
 
-/// The status code, its second-level code and message, for a `status_not_success` report.
-fn status_description(response: roxmltree::Node) -> String {
-    let status = child(response, SAMLP, "Status");
-    let code = status.and_then(|s| child(s, SAMLP, "StatusCode"));
-    let mut out = code
-        .and_then(|c| c.attribute("Value"))
-        .unwrap_or("(no StatusCode)")
-        .to_owned();
-    if let Some(sub) = code
-        .and_then(|c| child(c, SAMLP, "StatusCode"))
-        .and_then(|c| c.attribute("Value"))
-    {
-        out.push_str(&format!(" / {sub}"));
+/// [`check`] of an already parsed response.
+pub fn check_parsed(
+    doc: &roxmltree::Document,
+    team: &TeamSso,
+    sp: &SpConfig,
+    now: OffsetDateTime,
+) -> Result<Login, Rejection> {
+    run_checks(doc, team, sp, now, &mut Run::stopping())
+}
+
+/// How the ACS finds a team by the (unverified) Issuer: `Ok(None)` when no team has it, `Err`
+/// when the lookup itself failed.
+pub type FindTeam<'f> = dyn FnMut(&str) -> Result<Option<TeamSso>, String> + 'f;
+
+/// What [`judge`] decided, and for which team (known once the Issuer resolved one).
+#[derive(Debug)]
+pub struct Judgement {
+    pub team: Option<TeamSso>,
+    pub outcome: Result<Login, AcsError>,
+}
+
+/// The ACS's pure part, from the posted form value to a [`Login`]: decode → parse → issuer →
+/// team (through `find_team`) → every check. CPU-bound (parsing, signatures, decryption): the web
+/// layer runs it on its bounded blocking pool.
+pub fn judge(
+    form_value: &str,
+    sp: &SpConfig,
+    now: OffsetDateTime,
+    find_team: &mut FindTeam,
+) -> Judgement {
+    let unjudged = |outcome: Result<Login, AcsError>| Judgement {
+        team: None,
+        outcome,
+    };
+    let xml = match decode(form_value, sp) {
+        Ok(xml) => xml,
+        Err(r) => return unjudged(Err(r.into())),
+    };
+    let doc = match parse(&xml, sp) {
+        Ok(doc) => doc,
+        Err(r) => return unjudged(Err(r.into())),
+    };
+    let issuer = match issuer_of(&doc, sp) {
+        Ok(issuer) => issuer,
+        Err(r) => return unjudged(Err(r.into())),
+    };
+    let team = match find_team(&issuer) {
+        Ok(Some(team)) => team,
+        Ok(None) => return unjudged(Err(Rejection::new(Code::UnknownIssuer).got(issuer).into())),
+        Err(e) => return unjudged(Err(AcsError::Storage(e))),
+    };
+    let outcome = check_parsed(&doc, &team, sp, now).map_err(AcsError::from);
+    Judgement {
+        team: Some(team),
+        outcome,
     }
-    if let Some(message) = status.and_then(|s| child(s, SAMLP, "StatusMessage")) {
-        out.push_str(&format!(
-            ": {}",
-            xmldsig::text_content(message, None).trim()
-        ));
+}
+
+/// Every check the response can be put through, each with its verdict, for a person chasing why
+/// a login fails (`conformance explain`). `team` is what the SP would use for the response's
+/// Issuer (from the metadata at hand); `None` reports the team lookup as failed.
+pub fn explain(
+    form_value: &str,
+    team: Option<&TeamSso>,
+    sp: &SpConfig,
+    now: OffsetDateTime,
+) -> Explanation {
+    let mut run = Run::explaining();
+    let xml = run.value(Check::Decode, decode(form_value, sp));
+    let doc = xml
+        .as_ref()
+        .ok()
+        .map(|xml| run.value(Check::Parse, parse(xml, sp)));
+    if let Some(Ok(doc)) = &doc {
+        if let Ok(issuer) = run.value(Check::Issuer, issuer_of(doc, sp)) {
+            let found = team
+                .filter(|t| t.settings.idp_issuer == issuer)
+                .ok_or_else(|| {
+                    Rejection::new(Code::UnknownIssuer)
+                        .expected(team.map_or_else(
+                            || "a configured team".to_owned(),
+                            |t| t.settings.idp_issuer.clone(),
+                        ))
+                        .got(issuer)
+                });
+            if let Ok(team) = run.value(Check::Team, found) {
+                // The verdicts are in `run`; the Login (if any) is dropped unseen.
+                let _ = run_checks(doc, team, sp, now, &mut run);
+            }
+        }
     }
-    out
+    let mut explanation = run.explaining.take().unwrap_or(Explanation {
+        verdicts: Vec::new(),
+        read_unverified: false,
+    });
+    for check in Check::ALL {
+        if !explanation.verdicts.iter().any(|(c, _)| *c == check) {
+            explanation.verdicts.push((
+                check,
+                Outcome::NotRun("an earlier check it depends on failed"),
+            ));
+        }
+    }
+    explanation
 }
 
 /// The stateful checks, after every pure one: the request this answers (consumed once) and the
@@ -1012,52 +908,4 @@ pub async fn validate(
     let login = check(xml, team, sp, now)?;
     consume(&login, team, replay, requests, now).await?;
     Ok(login)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn seen_ids_finds_a_repeat_among_few_and_among_many() {
-        let ids: Vec<String> = (0..40).map(|n| format!("id-{n}")).collect();
-        for repeat_of in [0, 15, 16, 39] {
-            let mut seen = SeenIds::default();
-            for id in &ids {
-                assert!(seen.insert(id), "{id} is new");
-            }
-            assert!(!seen.insert(&ids[repeat_of]), "id-{repeat_of} again");
-        }
-        let mut seen = SeenIds::default();
-        assert!(seen.insert("a"));
-        assert!(!seen.insert("a"));
-    }
-
-    #[test]
-    fn one_walk_counts_assertions_anywhere_and_finds_the_first_repeated_id() {
-        let xml = format!(
-            r#"<r xmlns:saml="{SAML}" ID="r"><saml:Assertion ID="a"/><x><saml:EncryptedAssertion Id="e"/></x><y xml:id="a"/></r>"#
-        );
-        let doc = roxmltree::Document::parse(&xml).expect("test XML");
-        let scan = Scan::of(&doc);
-        assert_eq!(scan.assertions, 2);
-        assert_eq!(
-            scan.first_assertion.and_then(|n| n.attribute("ID")),
-            Some("a")
-        );
-        assert_eq!(scan.repeated_id, Some("a"));
-    }
-
-    #[test]
-    fn a_signature_rejection_names_the_signature_that_failed() {
-        let failed =
-            SignedElement::Response.name_in(Rejection::from(xmldsig::Error::DigestMismatch));
-        assert_eq!(failed.code, Code::DigestMismatch);
-        assert_eq!(
-            failed.got.as_deref(),
-            Some("Response signature: digest of the signed element does not match DigestValue")
-        );
-        let bare = SignedElement::Assertion.name_in(Rejection::new(Code::SignatureInvalid));
-        assert_eq!(bare.got.as_deref(), Some("Assertion signature"));
-    }
 }

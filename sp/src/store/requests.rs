@@ -52,4 +52,24 @@ impl Store {
         .await?;
         Ok(done.rows_affected() == 1)
     }
+
+    /// Whether `id` is an outstanding request of `team_id` at `now`, without consuming it: the
+    /// ACS tells "a request this SP never made (or already used)" from "a request another
+    /// browser started" before anything is consumed.
+    pub async fn request_outstanding(
+        &self,
+        id: &str,
+        team_id: &Id,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 FROM authn_requests WHERE id = $1 AND team_id = $2 AND expires_at > $3",
+        )
+        .bind(id)
+        .bind(&team_id.0)
+        .bind(secs_floor(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
 }

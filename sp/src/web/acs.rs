@@ -1,20 +1,24 @@
 //! `POST /api/saml/consume`: the one ACS for every team.
 //!
-//! Order: body cap → decode → Issuer (unverified) → the team it names → every pure check
-//! against that team's pinned certificates → the member's standing (read only) → the stateful
-//! checks (request ID, replay) → JIT creation → session. A refusal before the stateful step
-//! changes nothing stored.
+//! Order: content type → body cap → `validate::judge` on the bounded CPU pool (decode → parse →
+//! Issuer, unverified → the team it names → every pure check against that team's pinned
+//! certificates) → the browser that started an SP-initiated login → the member's standing (read
+//! only) → the stateful checks (request ID, replay) → JIT creation → session. A refusal before
+//! the stateful step changes nothing stored.
 
-use super::{AppState, pages, session};
-use crate::model::Id;
-use crate::model::Provisioning;
+use super::cpu::PoolError;
+use super::error::WebError;
+use super::{AppState, session};
+use crate::model::{Id, Member, Provisioning};
 use crate::saml::rejection::{Code, Rejection};
-use crate::saml::validate::{self, AcsError, ReplayCache, RequestStore, StoreFuture};
+use crate::saml::validate::{
+    self, AcsError, Login, ReplayCache, RequestStore, StoreFuture, TeamSso,
+};
 use crate::store::{NewMember, ReplayOutcome, Store, StoreError};
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
 use time::OffsetDateTime;
 
 struct Replay<'a>(&'a Store);
@@ -59,52 +63,6 @@ impl RequestStore for Requests<'_> {
     }
 }
 
-/// The HTTP status for a refusal: malformed input is a 400, too much of it a 413, and a
-/// well-formed response the SP will not accept a 403.
-pub fn status_for(code: Code) -> StatusCode {
-    match code {
-        Code::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        Code::NotBase64
-        | Code::MalformedXml
-        | Code::DoctypeForbidden
-        | Code::NoAssertion
-        | Code::MultipleAssertions
-        | Code::VersionMismatch => StatusCode::BAD_REQUEST,
-        _ => StatusCode::FORBIDDEN,
-    }
-}
-
-fn refused(team: Option<&str>, rejection: Rejection) -> Response {
-    // Code and the offending values go to the log; the assertion itself never does.
-    tracing::warn!(
-        team = %team.unwrap_or("-"),
-        code = %rejection.code,
-        expected = ?rejection.expected.as_deref().unwrap_or("-"),
-        got = ?rejection.got.as_deref().unwrap_or("-"),
-        "SAML response refused"
-    );
-    (
-        status_for(rejection.code),
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        pages::rejection(&rejection),
-    )
-        .into_response()
-}
-
-fn internal(team: Option<&str>, what: &str, detail: impl std::fmt::Display) -> Response {
-    tracing::error!(team = %team.unwrap_or("-"), "ACS {what} failed: {detail}");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        pages::diagnostic(
-            "Something went wrong",
-            "internal_error",
-            "The SP could not finish the login. Try again; if it persists, the SP's log says why.",
-        ),
-    )
-        .into_response()
-}
-
 /// The form fields of an HTTP-POST binding message.
 struct Posted {
     saml_response: Option<String>,
@@ -126,84 +84,143 @@ fn read_form(body: &[u8]) -> Posted {
     posted
 }
 
-pub async fn consume(State(state): State<AppState>, request: Request) -> Response {
+/// The HTTP-POST binding posts an HTML form: `application/x-www-form-urlencoded` (any
+/// parameters). A post without a Content-Type is read as such (scripts and `curl -d` omit it
+/// or send that); a multipart or JSON post is refused by name instead of being misread as a form
+/// without a SAMLResponse field.
+fn check_content_type(headers: &HeaderMap) -> Result<(), Rejection> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let value = value.to_str().unwrap_or("");
+    let media_type = value.split(';').next().unwrap_or("").trim();
+    if media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Ok(());
+    }
+    Err(Rejection::new(Code::ContentTypeUnsupported)
+        .expected("application/x-www-form-urlencoded")
+        .got(
+            if value.is_empty() {
+                "an unreadable Content-Type"
+            } else {
+                value
+            }
+            .to_owned(),
+        ))
+}
+
+/// The team whose Issuer this is, with its pinned certificates.
+async fn find_team(state: &AppState, issuer: &str) -> Result<Option<TeamSso>, String> {
+    let Some((team, settings)) = state
+        .store
+        .sso_by_issuer(issuer)
+        .await
+        .map_err(|e| format!("team lookup: {e}"))?
+    else {
+        return Ok(None);
+    };
+    state
+        .trust
+        .team_sso(&state.store, team, settings)
+        .await
+        .map(Some)
+        .map_err(|e| format!("loading the team's metadata: {e}"))
+}
+
+pub async fn consume(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Response, WebError> {
     let now = state.clock.now();
-    let sp = &state.sp;
+    let (parts, body) = request.into_parts();
+    check_content_type(&parts.headers)?;
     // The form carries base64 (4/3 of the XML) and URL-encoding; twice the XML cap bounds it.
-    let body_cap = sp.limits.max_bytes * 2;
-    let body = match axum::body::to_bytes(request.into_body(), body_cap).await {
-        Ok(body) => body,
-        Err(_) => {
-            return refused(
-                None,
-                Rejection::new(Code::TooLarge)
-                    .expected(format!("a body of at most {body_cap} bytes"))
-                    .got("more"),
-            );
+    let body_cap = state.sp.limits.max_bytes * 2;
+    let body = axum::body::to_bytes(body, body_cap).await.map_err(|_| {
+        Rejection::new(Code::TooLarge)
+            .expected(format!("a body of at most {body_cap} bytes"))
+            .got("more")
+    })?;
+    let posted = read_form(&body);
+    let form_value = posted.saml_response.ok_or_else(|| {
+        Rejection::new(Code::SamlResponseMissing)
+            .expected("a SAMLResponse form field")
+            .got("none")
+    })?;
+
+    // Parsing, signatures and decryption run on the bounded pool, never on the async workers.
+    // The team is looked up from there (a short blocking wait on the store), so that the
+    // response is parsed once.
+    let job = {
+        let state = state.clone();
+        let runtime = tokio::runtime::Handle::current();
+        move || {
+            let mut find = |issuer: &str| runtime.block_on(find_team(&state, issuer));
+            validate::judge(&form_value, &state.sp, now, &mut find)
         }
     };
-    let posted = read_form(&body);
-    let Some(form_value) = posted.saml_response else {
-        return refused(
-            None,
-            Rejection::new(Code::NotBase64)
-                .expected("a SAMLResponse form field")
-                .got("none")
-                .hint("The POST has no SAMLResponse field. The IdP must post the response with the HTTP-POST binding to this URL."),
-        );
-    };
-    let xml = match validate::decode(&form_value, sp) {
-        Ok(xml) => xml,
-        Err(rejection) => return refused(None, rejection),
-    };
-    let doc = match validate::parse(&xml, sp) {
-        Ok(doc) => doc,
-        Err(rejection) => return refused(None, rejection),
-    };
-    let issuer = match validate::issuer_of(&doc, sp) {
-        Ok(issuer) => issuer,
-        Err(rejection) => return refused(None, rejection),
-    };
-    let (team, settings) = match state.store.sso_by_issuer(&issuer).await {
-        Ok(Some(found)) => found,
-        Ok(None) => return refused(None, Rejection::new(Code::UnknownIssuer).got(issuer)),
-        Err(e) => return internal(None, "team lookup", e),
-    };
-    let slug = team.slug.clone();
-    let team_sso = match state.trust.team_sso(&state.store, team, settings).await {
-        Ok(t) => t,
-        Err(e) => return internal(Some(&slug), "loading the team's metadata", e),
-    };
-    let login = match validate::check_parsed(&doc, &team_sso, sp, now) {
-        Ok(login) => login,
-        Err(rejection) => return refused(Some(&slug), rejection),
-    };
+    let judged = state.cpu.run(job).await.map_err(|e| match e {
+        PoolError::Busy(rejection) => WebError::refused(None, rejection),
+        PoolError::Panicked(detail) => WebError::internal(None, "judging the response", detail),
+    })?;
+    let slug = judged.team.as_ref().map(|t| t.team.slug.clone());
+    let slug = slug.as_deref();
+    let login = judged.outcome.map_err(|e| match e {
+        AcsError::Rejected(rejection) => WebError::refused(slug, rejection),
+        AcsError::Storage(detail) => WebError::internal(slug, "finding the team", detail),
+    })?;
+    let team_sso = judged.team.ok_or_else(|| {
+        WebError::internal(slug, "judging the response", "a login without a team")
+    })?;
 
-    let member = match state
+    // An answer to an SP-initiated login counts only in the browser that started it: otherwise
+    // anyone who starts a login, signs in at the IdP as themselves and stops before the post can
+    // make a victim's browser post that response (login CSRF).
+    let started_here = session::login_requests(&parts.headers);
+    if let Some(request_id) = &login.in_response_to {
+        let outstanding = state
+            .store
+            .request_outstanding(request_id, &team_sso.team.id, now)
+            .await
+            .map_err(|e| WebError::internal(slug, "request lookup", e))?;
+        // A request this SP never made (or already consumed) is named as such: the browser
+        // binding is only the question for requests that exist.
+        if outstanding && !started_here.contains(&request_id.as_str()) {
+            return Err(WebError::refused(
+                slug,
+                Rejection::new(Code::RequestFromAnotherBrowser)
+                    .expected(format!("request {request_id} started in this browser"))
+                    .got(if started_here.is_empty() {
+                        "no login started in this browser".to_owned()
+                    } else {
+                        format!("this browser started {}", started_here.join(", "))
+                    }),
+            ));
+        }
+    }
+
+    let member = state
         .store
         .member_by_user_name(&team_sso.team.id, &login.user_name)
         .await
-    {
-        Ok(m) => m,
-        Err(e) => return internal(Some(&slug), "member lookup", e),
-    };
+        .map_err(|e| WebError::internal(slug, "member lookup", e))?;
     match &member {
         Some(m) if !m.active => {
-            return refused(
-                Some(&slug),
+            return Err(WebError::refused(
+                slug,
                 Rejection::new(Code::MemberInactive).got(login.user_name.clone()),
-            );
+            ));
         }
         None if team_sso.settings.provisioning == Provisioning::ScimOnly => {
-            return refused(
-                Some(&slug),
+            return Err(WebError::refused(
+                slug,
                 Rejection::new(Code::MemberUnknown).got(login.user_name.clone()),
-            );
+            ));
         }
         _ => {}
     }
 
-    match validate::consume(
+    validate::consume(
         &login,
         &team_sso,
         &Replay(&state.store),
@@ -211,73 +228,41 @@ pub async fn consume(State(state): State<AppState>, request: Request) -> Respons
         now,
     )
     .await
-    {
-        Ok(()) => {}
-        Err(AcsError::Rejected(rejection)) => return refused(Some(&slug), rejection),
-        Err(AcsError::Storage(e)) => return internal(Some(&slug), "replay or request check", e),
-    }
+    .map_err(|e| match e {
+        AcsError::Rejected(rejection) => WebError::refused(slug, rejection),
+        AcsError::Storage(e) => WebError::internal(slug, "replay or request check", e),
+    })?;
 
     let member = match member {
         Some(m) => m,
-        None => {
-            let new = NewMember {
-                user_name: login.user_name.clone(),
-                given_name: login.given_name.clone(),
-                family_name: login.family_name.clone(),
-                display_name: login.display_name.clone(),
-                external_id: None,
-                active: true,
-            };
-            match state.store.create_member(&team_sso.team.id, new, now).await {
-                Ok(m) => m,
-                // A concurrent first login created it: use that one.
-                Err(StoreError::Conflict { .. }) => match state
-                    .store
-                    .member_by_user_name(&team_sso.team.id, &login.user_name)
-                    .await
-                {
-                    Ok(Some(m)) => m,
-                    Ok(None) => {
-                        return internal(
-                            Some(&slug),
-                            "JIT provisioning",
-                            "member vanished after a conflict",
-                        );
-                    }
-                    Err(e) => return internal(Some(&slug), "JIT provisioning", e),
-                },
-                Err(e) => return internal(Some(&slug), "JIT provisioning", e),
-            }
-        }
+        None => jit_member(&state, &team_sso, &login, now)
+            .await
+            .map_err(|e| WebError::internal(slug, "JIT provisioning", e))?,
     };
 
     let lifetime = session::session_lifetime(now, login.session_not_on_or_after);
     if lifetime <= time::Duration::ZERO {
-        return refused(
-            Some(&slug),
+        return Err(WebError::refused(
+            slug,
             Rejection::new(Code::Expired)
                 .expected("a SessionNotOnOrAfter in the future")
                 .got("a session that already ended"),
-        );
+        ));
     }
     let (token, hash) = session::new_token();
-    if let Err(e) = state
+    state
         .store
         .create_session(&hash, &team_sso.team.id, &member.id, now, now + lifetime)
         .await
-    {
-        return internal(Some(&slug), "session creation", e);
-    }
+        .map_err(|e| WebError::internal(slug, "session creation", e))?;
+    let slug = team_sso.team.slug.as_str();
     tracing::info!(team = %slug, member = %member.id, "SAML login");
 
     let target = posted
         .relay_state
         .filter(|r| session::same_site_path(r))
         .unwrap_or_else(|| "/".to_owned());
-    let mut response = Response::builder()
-        .status(StatusCode::SEE_OTHER)
-        .header(header::LOCATION, target);
-    for cookie in [
+    let mut cookies = vec![
         session::set_cookie(
             session::SESSION_COOKIE,
             &token,
@@ -286,16 +271,55 @@ pub async fn consume(State(state): State<AppState>, request: Request) -> Respons
         ),
         session::set_cookie(
             session::SSO_TEAM_COOKIE,
-            &slug,
+            slug,
             session::SSO_TEAM_COOKIE_LIFETIME,
             state.secure_cookies,
         ),
-    ] {
+    ];
+    if let Some(answered) = &login.in_response_to {
+        let rest: Vec<&str> = started_here
+            .into_iter()
+            .filter(|id| id != answered)
+            .collect();
+        cookies.push(session::login_requests_cookie(&rest));
+    }
+    let mut response = Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::LOCATION, target);
+    for cookie in cookies {
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response = response.header(header::SET_COOKIE, value);
         }
     }
     response
         .body(Body::empty())
-        .unwrap_or_else(|e| internal(Some(&slug), "building the redirect", e))
+        .map_err(|e| WebError::internal(Some(slug), "building the redirect", e))
+}
+
+/// Creates the member a first login names (JIT provisioning); a concurrent first login that
+/// created it first wins, and that member is used.
+async fn jit_member(
+    state: &AppState,
+    team_sso: &TeamSso,
+    login: &Login,
+    now: OffsetDateTime,
+) -> Result<Member, String> {
+    let new = NewMember {
+        user_name: login.user_name.clone(),
+        given_name: login.given_name.clone(),
+        family_name: login.family_name.clone(),
+        display_name: login.display_name.clone(),
+        external_id: None,
+        active: true,
+    };
+    match state.store.create_member(&team_sso.team.id, new, now).await {
+        Ok(m) => Ok(m),
+        Err(StoreError::Conflict { .. }) => state
+            .store
+            .member_by_user_name(&team_sso.team.id, &login.user_name)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "member vanished after a conflict".to_owned()),
+        Err(e) => Err(e.to_string()),
+    }
 }

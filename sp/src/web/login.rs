@@ -5,7 +5,7 @@ use crate::model::Plan;
 use crate::saml::authn_request;
 use crate::saml::metadata::Binding;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use time::Duration;
 
@@ -34,12 +34,15 @@ pub struct LoginQuery {
     relay_state: Option<String>,
 }
 
-/// `GET /api/saml/login/{team}`: an AuthnRequest to the team's IdP over HTTP-Redirect. The
-/// request ID is stored server-side, so the answer needs no cross-site cookie.
+/// `GET /api/saml/login/{team}`: an AuthnRequest to the team's IdP over HTTP-Redirect (or
+/// POST). The request ID is stored server-side (consumed once) and named in a short-lived cookie
+/// of this browser ([`session::login_requests_cookie`]), so that only the browser that started
+/// the login can finish it.
 pub async fn sp_initiated(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     Query(query): Query<LoginQuery>,
+    headers: HeaderMap,
 ) -> Response {
     let not_found = || {
         page(
@@ -98,21 +101,29 @@ pub async fn sp_initiated(
     }
     let request = authn_request::build(&id, &state.sp.entity_id, &state.sp.acs_url(), sso_url, now);
     let relay = query.relay_state.filter(|r| session::same_site_path(r));
-    if endpoint.binding == Binding::HttpPost {
-        return page(
+    let mut started = vec![id.as_str()];
+    started.extend(session::login_requests(&headers));
+    let binding_cookie = session::login_requests_cookie(&started);
+    let mut response = if endpoint.binding == Binding::HttpPost {
+        page(
             StatusCode::OK,
             pages::post_binding(
                 sso_url,
                 &authn_request::post_value(&request),
                 relay.as_deref(),
             ),
-        );
+        )
+    } else {
+        match authn_request::redirect_url(sso_url, &request, relay.as_deref()) {
+            // 302 as SAML's HTTP-Redirect binding uses; the browser follows it with GET.
+            Ok(url) => (StatusCode::FOUND, [(header::LOCATION, url)]).into_response(),
+            Err(e) => return super::internal("encoding the AuthnRequest", e),
+        }
+    };
+    if let Ok(value) = HeaderValue::from_str(&binding_cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
     }
-    match authn_request::redirect_url(sso_url, &request, relay.as_deref()) {
-        // 302 as SAML's HTTP-Redirect binding uses; the browser follows it with GET.
-        Ok(url) => (StatusCode::FOUND, [(header::LOCATION, url)]).into_response(),
-        Err(e) => super::internal("encoding the AuthnRequest", e),
-    }
+    response
 }
 
 /// `GET /`: who is signed in, or the way to the login page.
@@ -137,8 +148,46 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response
     }
 }
 
-/// `POST /logout`: ends the session here (local logout; the IdP session is the IdP's).
+/// Whether a state-changing request comes from this site's own pages. `Sec-Fetch-Site` when the
+/// browser sends it (every current one does), else `Origin` against `Host`; a request that
+/// proves neither is refused (fail closed: only browsers post here).
+fn same_origin(headers: &HeaderMap) -> Result<(), String> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return match site {
+            "same-origin" | "none" => Ok(()),
+            other => Err(format!("Sec-Fetch-Site: {other}")),
+        };
+    }
+    let host = header("host").unwrap_or("");
+    match header("origin") {
+        Some(origin) => {
+            let origin_host = origin.split_once("://").map_or("", |(_, rest)| rest);
+            if !host.is_empty() && origin_host.eq_ignore_ascii_case(host) {
+                Ok(())
+            } else {
+                Err(format!("Origin {origin} for host {host}"))
+            }
+        }
+        None => Err("neither Sec-Fetch-Site nor Origin".to_owned()),
+    }
+}
+
+/// `POST /logout`: ends the session here (local logout; the IdP session is the IdP's). Only from
+/// the SP's own pages: a cross-site form must not log anyone out.
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(seen) = same_origin(&headers) {
+        tracing::warn!(seen = %seen, "cross-site logout refused");
+        return super::error::page(
+            StatusCode::FORBIDDEN,
+            "cross_site_request",
+            pages::diagnostic(
+                "Logout refused",
+                "cross_site_request",
+                "This logout did not come from the SP's own pages (another site, or a client that sends neither Sec-Fetch-Site nor Origin). Use the Log out button on the SP.",
+            ),
+        );
+    }
     if let Some(token) = session::cookie(&headers, session::SESSION_COOKIE) {
         if let Err(e) = state
             .store

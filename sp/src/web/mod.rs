@@ -3,7 +3,9 @@
 
 pub mod acs;
 pub mod admin_api;
+pub mod cpu;
 pub mod diagnostics;
+pub mod error;
 pub mod login;
 pub mod pages;
 pub mod session;
@@ -40,6 +42,8 @@ pub struct AppState {
     /// Client for fetching metadata URLs when the admin API sets SSO
     /// (`crate::saml::fetch::metadata_client`).
     pub http: reqwest::Client,
+    /// Where responses are parsed, verified and decrypted (one worker per core by default).
+    pub cpu: cpu::CpuPool,
 }
 
 impl AppState {
@@ -62,6 +66,7 @@ impl AppState {
             encryption_certificate: None,
             operator_token: None,
             http,
+            cpu: cpu::CpuPool::per_core(),
         }
     }
 }

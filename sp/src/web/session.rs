@@ -48,6 +48,48 @@ pub fn set_cookie(name: &str, value: &str, max_age: Duration, secure: bool) -> S
     )
 }
 
+/// The SP-initiated logins this browser started: the AuthnRequest IDs, newest first.
+pub const LOGIN_REQUESTS_COOKIE: &str = "ssolab_login_requests";
+
+/// How many concurrent SP-initiated logins one browser keeps (tabs opened at once).
+const LOGIN_REQUESTS_KEPT: usize = 4;
+
+/// As long as an AuthnRequest waits for its Response.
+pub const LOGIN_REQUESTS_LIFETIME: Duration = Duration::minutes(10);
+
+/// The request IDs of [`LOGIN_REQUESTS_COOKIE`] (only well-formed ones).
+pub fn login_requests(headers: &HeaderMap) -> Vec<&str> {
+    cookie(headers, LOGIN_REQUESTS_COOKIE)
+        .map(|v| {
+            v.split('.')
+                .filter(|id| is_request_id(id))
+                .take(LOGIN_REQUESTS_KEPT)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What `Id::random()` makes, prefixed by `_` (an XML ID cannot start with a digit).
+fn is_request_id(id: &str) -> bool {
+    id.len() == 33 && id.starts_with('_') && id[1..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The cookie naming `ids` (newest first, the oldest dropped past the few kept), or expiring it
+/// when there are none. It must come back on the IdP's cross-site POST to the ACS, so it is
+/// `SameSite=None`, which browsers take only with `Secure` — and take on http://localhost too.
+pub fn login_requests_cookie(ids: &[&str]) -> String {
+    let kept: Vec<&str> = ids.iter().copied().take(LOGIN_REQUESTS_KEPT).collect();
+    let max_age = if kept.is_empty() {
+        0
+    } else {
+        LOGIN_REQUESTS_LIFETIME.whole_seconds()
+    };
+    format!(
+        "{LOGIN_REQUESTS_COOKIE}={}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=None; Secure",
+        kept.join(".")
+    )
+}
+
 /// How long a session made at `now` may last.
 pub fn session_lifetime(
     now: OffsetDateTime,

@@ -1,6 +1,5 @@
 //! Test support for the ACS pipeline: fixture keys, a SAML response builder, a team, in-memory
-//! stores, and [`Acs`], which runs `decode` → `peek_issuer` → `validate` like the web layer does
-//! once it has found the team.
+//! stores, and [`Acs`], which runs `judge` → `consume` like the web layer does.
 #![allow(dead_code)] // each test binary uses its own part of this module
 
 pub mod keys;
@@ -173,12 +172,23 @@ impl Acs {
         }
     }
 
-    /// What the ACS does with a posted `SAMLResponse` once the web layer has found the team:
-    /// `decode`, `peek_issuer` (its result selects the team, which here is given), `validate`.
+    /// What the ACS does with a posted `SAMLResponse`: `validate::judge` (the web handler's own
+    /// entry point), then `consume`. The team lookup finds [`Acs::team`] whatever the Issuer
+    /// says, so that a test of a wrong Issuer reaches the checks that compare it with the team's
+    /// (the ACS's own lookup by Issuer is tested over HTTP).
     pub fn post(&self, form_value: &str) -> Result<Login, Rejection> {
-        let xml = validate::decode(form_value, &self.sp)?;
-        validate::peek_issuer(&xml, &self.sp)?;
-        self.validate_xml(&xml)
+        let mut find = |_issuer: &str| Ok(Some(self.team.clone()));
+        let judged = validate::judge(form_value, &self.sp, self.now, &mut find);
+        let login = judged.outcome.map_err(rejection_of)?;
+        block_on(validate::consume(
+            &login,
+            &self.team,
+            &self.replay,
+            &self.requests,
+            self.now,
+        ))
+        .map_err(rejection_of)?;
+        Ok(login)
     }
 
     pub fn post_spec(&self, spec: &ResponseSpec) -> Result<Login, Rejection> {
@@ -195,10 +205,14 @@ impl Acs {
             &self.replay,
             &self.requests,
         ))
-        .map_err(|e| match e {
-            AcsError::Rejected(r) => r,
-            AcsError::Storage(s) => panic!("an in-memory store failed: {s}"),
-        })
+        .map_err(rejection_of)
+    }
+}
+
+fn rejection_of(e: AcsError) -> Rejection {
+    match e {
+        AcsError::Rejected(r) => r,
+        AcsError::Storage(s) => panic!("an in-memory store failed: {s}"),
     }
 }
 
