@@ -232,7 +232,14 @@ impl Pipeline {
         let (Some(team), Ok(login)) = (judged.team, judged.outcome) else {
             return false;
         };
-        ready(validate::consume(&login, &team, replay, &self.requests, NOW)).is_ok()
+        ready(validate::consume(
+            &login,
+            &team,
+            replay,
+            &self.requests,
+            NOW,
+        ))
+        .is_ok()
     }
 
     /// Makes sure `n` unused responses are ready.

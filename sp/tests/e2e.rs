@@ -49,11 +49,19 @@ impl RunningSp {
 }
 
 async fn start(store: Store, canonical_host: Option<&str>) -> RunningSp {
+    start_with(store, |state| {
+        state.canonical_host = canonical_host.map(str::to_owned)
+    })
+    .await
+}
+
+/// [`start`] with the state as `configure` leaves it.
+async fn start_with(store: Store, configure: impl FnOnce(&mut AppState)) -> RunningSp {
     let clock = Arc::new(FixedClock::at(NOW));
     let mut sp = SpConfig::qualified();
     sp.decryption_key = Some(common::sp_decryption_key());
     let mut state = AppState::new(store.clone(), sp, clock.clone(), http());
-    state.canonical_host = canonical_host.map(str::to_owned);
+    configure(&mut state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -1009,4 +1017,45 @@ async fn logout_refuses_cross_site_posts() {
         .expect("logout");
     assert_eq!(out.status(), reqwest::StatusCode::SEE_OTHER);
     assert!(!signed_in(home().await.expect("home").status()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_stay_responsive_while_every_cpu_worker_is_busy_and_the_acs_queue_says_busy() {
+    // One worker, busy with a job that waits for the test: what a costly hostile post does.
+    let pool = web::cpu::CpuPool::new(1, std::time::Duration::from_millis(200));
+    let db = db::sqlite_db();
+    let sp = start_with(db.store().await, |state| state.cpu = pool.clone()).await;
+    team_with_static_metadata(&sp.store, Provisioning::Jit, true).await;
+    let (release, wait) = std::sync::mpsc::channel::<()>();
+    let (taken, worker_taken) = tokio::sync::oneshot::channel::<()>();
+    let blocker = {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            pool.run(move || {
+                let _ = taken.send(());
+                wait.recv().is_ok()
+            })
+            .await
+        })
+    };
+    worker_taken.await.expect("the job runs");
+
+    // Pages do not use the pool: the login page answers at once.
+    let login = http()
+        .get(sp.url("/login"))
+        .send()
+        .await
+        .expect("login page");
+    assert_eq!(login.status(), reqwest::StatusCode::OK);
+    // A post queues, then is refused as busy with a Retry-After; nothing is stored.
+    let busy = post(&sp, &spec_numbered(80).form_value(), None).await;
+    assert_eq!(busy.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(busy.headers()["x-ssolab-code"], "busy");
+    assert_eq!(busy.headers()["retry-after"], "5");
+
+    release.send(()).expect("the job waits");
+    assert!(matches!(blocker.await, Ok(Ok(true))));
+    // Once the worker is free, the same response logs in: the busy refusal consumed nothing.
+    let accepted = post(&sp, &spec_numbered(80).form_value(), None).await;
+    assert_eq!(accepted.status(), reqwest::StatusCode::SEE_OTHER);
 }

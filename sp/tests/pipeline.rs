@@ -1503,6 +1503,105 @@ fn rejects_sso_for_teams_not_on_the_custom_plan() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// explain: every check with its verdict
+
+fn verdict(e: &validate::Explanation, check: validate::Check) -> &validate::Outcome {
+    &e.verdicts
+        .iter()
+        .find(|(c, _)| *c == check)
+        .unwrap_or_else(|| panic!("{check} is reported"))
+        .1
+}
+
+#[test]
+fn explain_passes_every_check_of_a_valid_response_and_names_them_in_order() {
+    use validate::{Check, Outcome};
+    let acs = Acs::new();
+    let spec = ResponseSpec::valid().signed(Signing::Assertion);
+    let e = validate::explain(&spec.form_value(), Some(&acs.team), &acs.sp, acs.now);
+    let order: Vec<Check> = e.verdicts.iter().map(|(c, _)| *c).collect();
+    assert_eq!(
+        order,
+        Check::ALL.to_vec(),
+        "every check once, in the pipeline's order"
+    );
+    for (check, outcome) in &e.verdicts {
+        match check {
+            // This response signs the assertion only and is not encrypted.
+            Check::ResponseSignature | Check::Decryption => {
+                assert!(
+                    matches!(outcome, Outcome::NotRun(_)),
+                    "{check}: {outcome:?}"
+                )
+            }
+            _ => assert_eq!(outcome, &Outcome::Pass, "{check}"),
+        }
+    }
+    assert!(!e.read_unverified);
+    assert_eq!(e.first_failure(), None);
+}
+
+#[test]
+fn explain_reports_every_independent_failure_not_only_the_first() {
+    use validate::{Check, Outcome};
+    let acs = Acs::new();
+    let mut spec = ResponseSpec::valid();
+    spec.destination = Some("https://qualified.io/api/saml/consume".to_owned());
+    spec.conditions_mut().audience_restrictions = vec![vec!["https://qualified.io/".to_owned()]];
+    let e = validate::explain(&spec.form_value(), Some(&acs.team), &acs.sp, acs.now);
+    assert!(
+        matches!(verdict(&e, Check::Destination), Outcome::Fail(r) if r.code == Code::DestinationMismatch)
+    );
+    assert!(
+        matches!(verdict(&e, Check::Audience), Outcome::Fail(r) if r.code == Code::AudienceMismatch)
+    );
+    assert_eq!(verdict(&e, Check::NameId), &Outcome::Pass);
+    // What the ACS answers is the first of them, as the pipeline stops there.
+    assert_eq!(
+        e.first_failure().map(|r| r.code),
+        Some(assert_rejected(acs.post_spec(&spec), Code::DestinationMismatch).code)
+    );
+}
+
+#[test]
+fn explain_goes_on_past_a_bad_signature_marked_unverified_and_never_logs_in() {
+    use validate::{Check, Outcome};
+    let acs = Acs::new();
+    let mut spec = ResponseSpec::valid().with_key(FixtureKey::RsaAttacker);
+    spec.conditions_mut().audience_restrictions = vec![vec!["https://other.example".to_owned()]];
+    let e = validate::explain(&spec.form_value(), Some(&acs.team), &acs.sp, acs.now);
+    assert!(
+        matches!(verdict(&e, Check::AssertionSignature), Outcome::Fail(r) if r.code == Code::SignatureInvalid)
+    );
+    assert!(
+        e.read_unverified,
+        "fields after a failed signature are marked unverified"
+    );
+    assert!(
+        matches!(verdict(&e, Check::Audience), Outcome::Fail(r) if r.code == Code::AudienceMismatch)
+    );
+    assert_eq!(
+        e.first_failure().map(|r| r.code),
+        Some(Code::SignatureInvalid)
+    );
+    // The ACS itself stops at the signature.
+    assert_rejected(acs.post_spec(&spec), Code::SignatureInvalid);
+}
+
+#[test]
+fn explain_without_the_team_reports_the_issuer_and_stops_there() {
+    use validate::{Check, Outcome};
+    let acs = Acs::new();
+    let e = validate::explain(&ResponseSpec::valid().form_value(), None, &acs.sp, acs.now);
+    assert_eq!(verdict(&e, Check::Issuer), &Outcome::Pass);
+    assert!(matches!(verdict(&e, Check::Team), Outcome::Fail(r) if r.code == Code::UnknownIssuer));
+    assert!(matches!(verdict(&e, Check::Audience), Outcome::NotRun(_)));
+    let e = validate::explain("%%%", None, &acs.sp, acs.now);
+    assert!(matches!(verdict(&e, Check::Decode), Outcome::Fail(r) if r.code == Code::NotBase64));
+    assert_eq!(e.verdicts.len(), validate::Check::ALL.len());
+}
+
+// ---------------------------------------------------------------------------------------------
 // Every code is tested
 
 /// Codes that `decode`, `peek_issuer`, `check` and `consume` do not produce (or not only): the
