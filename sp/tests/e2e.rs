@@ -12,6 +12,8 @@ use sp::admin::{self, SsoForm};
 use sp::clock::FixedClock;
 use sp::config::SpConfig;
 use sp::model::{MemberKey, MetadataSource, Plan, Provisioning};
+use sp::saml::fetch::{FetchLimits, MetadataFetcher};
+use sp::saml::refresh;
 use sp::store::Store;
 use sp::web::{self, AppState};
 use std::io::Read;
@@ -52,7 +54,7 @@ async fn start(store: Store, canonical_host: Option<&str>) -> RunningSp {
     let clock = Arc::new(FixedClock::at(NOW));
     let mut sp = SpConfig::qualified();
     sp.decryption_key = Some(common::sp_decryption_key());
-    let mut state = AppState::new(store.clone(), sp, clock.clone(), http());
+    let mut state = AppState::new(store.clone(), sp, clock.clone(), fetcher());
     state.canonical_host = canonical_host.map(str::to_owned);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -95,7 +97,7 @@ async fn team_with(
         allow_sha1: false,
         member_key,
     };
-    admin::set_sso(store, &http(), "acme", form, NOW)
+    admin::set_sso(store, &fetcher(), "acme", form, NOW)
         .await
         .expect("sso settings");
 }
@@ -110,6 +112,21 @@ fn http() -> reqwest::Client {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client")
+        })
+        .clone()
+}
+
+/// The SP's metadata fetcher, allowed to fetch from loopback where the tests' IdP runs (as
+/// `sp serve --allow-private-metadata`).
+fn fetcher() -> MetadataFetcher {
+    static FETCHER: std::sync::OnceLock<MetadataFetcher> = std::sync::OnceLock::new();
+    FETCHER
+        .get_or_init(|| {
+            MetadataFetcher::new(FetchLimits {
+                allow_private: true,
+                ..FetchLimits::default()
+            })
+            .expect("metadata fetcher")
         })
         .clone()
 }
@@ -669,7 +686,7 @@ async fn rotated_certificate_is_picked_up_by_refresh_without_restart() {
         allow_sha1: false,
         member_key: MemberKey::Email,
     };
-    admin::set_sso(&sp.store, &http(), "acme", form, NOW)
+    admin::set_sso(&sp.store, &fetcher(), "acme", form, NOW)
         .await
         .expect("sso by URL");
 
@@ -693,12 +710,14 @@ async fn rotated_certificate_is_picked_up_by_refresh_without_restart() {
     server.body.lock().expect("lock").0 = 503;
     let later = NOW + Duration::hours(7);
     sp.clock.set(later);
-    admin::refresh_due(&sp.store, &http(), later)
+    let pass = refresh::run_due(&sp.store, &fetcher(), later)
         .await
         .expect("refresh pass");
+    assert_eq!(pass.failed.len(), 1, "{pass:?}");
     let shown = admin::show(&sp.store, "acme", later).await.expect("show");
     assert!(
-        shown.contains("last fetch failed") && shown.contains("503"),
+        shown.contains("last fetch failed")
+            && shown.contains("status: the metadata URL answered with an HTTP error status"),
         "{shown}"
     );
     let still_current = retimed(spec_numbered(31), later);
@@ -712,9 +731,10 @@ async fn rotated_certificate_is_picked_up_by_refresh_without_restart() {
     server.body.lock().expect("lock").0 = 200;
     let much_later = later + Duration::hours(7);
     sp.clock.set(much_later);
-    admin::refresh_due(&sp.store, &http(), much_later)
+    let pass = refresh::run_due(&sp.store, &fetcher(), much_later)
         .await
         .expect("refresh pass");
+    assert_eq!(pass.refreshed.len(), 1, "{pass:?}");
     let shown = admin::show(&sp.store, "acme", much_later)
         .await
         .expect("show");
@@ -767,7 +787,7 @@ async fn sp_initiated_login_posts_a_form_to_an_idp_that_only_takes_post() {
         allow_sha1: false,
         member_key: MemberKey::Email,
     };
-    admin::set_sso(&sp.store, &http(), "acme", form, NOW)
+    admin::set_sso(&sp.store, &fetcher(), "acme", form, NOW)
         .await
         .expect("sso");
     let page = http()

@@ -1480,6 +1480,9 @@ const PRODUCED_ELSEWHERE: &[Code] = &[
     Code::MemberInactive,
     // …or unknown while the team provisions by SCIM only.
     Code::MemberUnknown,
+    // Where the ACS loads the team's certificates (trust::TrustCache::team_sso), before the
+    // pipeline; asserted in tests/metadata_refresh.rs.
+    Code::MetadataExpired,
 ];
 
 #[test]

@@ -44,11 +44,12 @@ pub enum Code {
     MemberInactive,
     MemberUnknown,
     IdentityNotNormalized,
+    MetadataExpired,
 }
 
 impl Code {
     /// Every code, in DESIGN.md's order.
-    pub const ALL: [Code; 35] = [
+    pub const ALL: [Code; 36] = [
         Code::NotBase64,
         Code::TooLarge,
         Code::MalformedXml,
@@ -84,6 +85,7 @@ impl Code {
         Code::MemberInactive,
         Code::MemberUnknown,
         Code::IdentityNotNormalized,
+        Code::MetadataExpired,
     ];
 
     /// The stable snake_case code.
@@ -124,6 +126,7 @@ impl Code {
             Code::MemberInactive => "member_inactive",
             Code::MemberUnknown => "member_unknown",
             Code::IdentityNotNormalized => "identity_not_normalized",
+            Code::MetadataExpired => "metadata_expired",
         }
     }
 
@@ -232,6 +235,9 @@ impl Code {
             }
             Code::IdentityNotNormalized => {
                 "The user's email or NameID contains look-alike or compatibility characters (fullwidth letters, ligatures, a decomposed accent, the Kelvin sign) or control characters, which could impersonate another member. Correct the user's email in the IdP to its plain form."
+            }
+            Code::MetadataExpired => {
+                "The team's IdP metadata, fetched from its metadata URL, is past its own validUntil and every refresh since has failed, so its certificates are no longer trusted. Make the metadata URL reachable again (sp team show names the last refresh error), or paste current metadata."
             }
         }
     }

@@ -170,9 +170,16 @@ pub async fn consume(State(state): State<AppState>, request: Request) -> Respons
         Err(e) => return internal(None, "team lookup", e),
     };
     let slug = team.slug.clone();
-    let team_sso = match state.trust.team_sso(&state.store, team, settings).await {
+    let team_sso = match state
+        .trust
+        .team_sso(&state.store, team, settings, now)
+        .await
+    {
         Ok(t) => t,
-        Err(e) => return internal(Some(&slug), "loading the team's metadata", e),
+        Err(e) => match e.rejection() {
+            Some(rejection) => return refused(Some(&slug), rejection),
+            None => return internal(Some(&slug), "loading the team's metadata", e),
+        },
     };
     let login = match validate::check_parsed(&doc, &team_sso, sp, now) {
         Ok(login) => login,
