@@ -749,6 +749,63 @@ async fn rotated_certificate_is_picked_up_by_refresh_without_restart() {
     refused(&sp, &old.form_value(), "signature_invalid").await;
 }
 
+#[tokio::test]
+async fn url_metadata_past_its_valid_until_refuses_logins_with_metadata_expired() {
+    let db = db::sqlite_db();
+    let sp = start(db.store().await, None).await;
+    let valid_until = NOW + Duration::days(2);
+    let okta = fixture_metadata("okta-one-cert.xml").replacen(
+        "<md:EntityDescriptor ",
+        &format!(
+            "<md:EntityDescriptor validUntil=\"{}\" ",
+            valid_until
+                .format(&time::format_description::well_known::Rfc3339)
+                .expect("format")
+        ),
+        1,
+    );
+    let server = metadata_server(okta).await;
+    admin::create_team(&sp.store, "acme", Plan::Custom, false, false, NOW)
+        .await
+        .expect("team");
+    let form = SsoForm {
+        issuer: OKTA_ISSUER.to_owned(),
+        metadata: MetadataSource::Url(server.url.clone()),
+        allow_idp_initiated: true,
+        provisioning: Provisioning::Jit,
+        allow_sha1: false,
+        member_key: MemberKey::Email,
+    };
+    admin::set_sso(&sp.store, &fetcher(), "acme", form, NOW)
+        .await
+        .expect("sso by URL");
+
+    // The positive control: a day before validUntil, the copy is trusted.
+    let before = valid_until - Duration::days(1);
+    sp.clock.set(before);
+    assert_eq!(
+        post(&sp, &retimed(spec_numbered(40), before).form_value(), None)
+            .await
+            .status(),
+        reqwest::StatusCode::SEE_OTHER
+    );
+
+    // The IdP goes away; the refresh before validUntil fails, and the copy expires.
+    server.body.lock().expect("lock").0 = 503;
+    let after = valid_until + Duration::minutes(1);
+    let pass = refresh::run_due(&sp.store, &fetcher(), after)
+        .await
+        .expect("refresh pass");
+    assert_eq!(pass.failed.len(), 1, "{pass:?}");
+    sp.clock.set(after);
+    refused(
+        &sp,
+        &retimed(spec_numbered(41), after).form_value(),
+        "metadata_expired",
+    )
+    .await;
+}
+
 /// `spec` re-issued at `now`.
 fn retimed(spec: ResponseSpec, now: time::OffsetDateTime) -> ResponseSpec {
     let mut fresh = ResponseSpec::at(now).issued_by(OKTA_ISSUER);
