@@ -26,7 +26,8 @@ pub enum AdminError {
         #[source]
         error: MetadataError,
     },
-    #[error("metadata URL: {0}")]
+    /// Every [`FetchError`] message names the metadata URL itself.
+    #[error("{0}")]
     Fetch(#[source] FetchError),
     #[error(transparent)]
     Store(#[from] StoreError),
