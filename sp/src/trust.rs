@@ -46,6 +46,8 @@ pub enum TrustError {
     MetadataExpired {
         url: String,
         valid_until: OffsetDateTime,
+        /// The time of the login.
+        now: OffsetDateTime,
         /// The code of the last refresh error, if the last refresh failed.
         last_error: Option<String>,
     },
@@ -58,13 +60,14 @@ impl TrustError {
         match self {
             TrustError::MetadataExpired {
                 valid_until,
+                now,
                 last_error,
                 ..
             } => Some(
                 Rejection::new(Code::MetadataExpired)
                     .expected(format!(
-                        "metadata valid at the time of login (validUntil {})",
-                        rfc3339(*valid_until)
+                        "metadata whose validUntil is after {}",
+                        rfc3339(*now)
                     ))
                     .got(format!(
                         "validUntil {}; last refresh error: {}",
@@ -178,6 +181,7 @@ impl TrustCache {
             return Err(TrustError::MetadataExpired {
                 url: url.clone(),
                 valid_until,
+                now,
                 last_error: cache.last_error,
             });
         }

@@ -1151,6 +1151,10 @@ async fn forbidden_ip_literals_are_refused_before_connecting() {
         ("https://[64:ff9b::a00:1]/m", "private"),
         ("https://0.0.0.0/m", "unspecified"),
         ("https://100.100.100.200/m", "carrier-grade NAT"),
+        // Spellings the URL parser turns into 127.0.0.1 (WHATWG IPv4 parsing).
+        ("https://2130706433/m", "loopback"),
+        ("https://0x7f.1/m", "loopback"),
+        ("https://127.1/m", "loopback"),
     ] {
         let err = fetch(url, FetchLimits::default()).await.unwrap_err();
         assert_eq!(err.code(), "address_forbidden", "{url}: {err}");

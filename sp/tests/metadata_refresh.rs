@@ -229,8 +229,11 @@ async fn url_metadata_past_valid_until_is_refused_naming_it_and_the_last_error(d
     let rejection = err.rejection().expect("a rejection, not an internal fault");
     assert_eq!(rejection.code, Code::MetadataExpired);
     assert_eq!(
-        rejection.got.as_deref(),
-        Some("validUntil 2025-06-03T00:00:00Z; last refresh error: status")
+        (rejection.expected.as_deref(), rejection.got.as_deref()),
+        (
+            Some("metadata whose validUntil is after 2025-06-03T00:00:00Z"),
+            Some("validUntil 2025-06-03T00:00:00Z; last refresh error: status")
+        )
     );
     assert_eq!(rejection.code.as_str(), "metadata_expired");
 }

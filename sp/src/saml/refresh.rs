@@ -366,6 +366,34 @@ mod tests {
     }
 
     #[test]
+    fn every_fetch_code_has_its_own_words() {
+        let fallback = describe("no_such_code");
+        for code in [
+            "url_invalid",
+            "url_scheme_unsupported",
+            "url_not_https",
+            "address_forbidden",
+            "dns",
+            "connect",
+            "tls",
+            "timeout",
+            "interrupted",
+            "status",
+            "too_large",
+            "too_many_redirects",
+            "redirect_forbidden",
+            "redirect_invalid",
+            "not_metadata",
+            "client_failed",
+            "metadata_expired",
+            "entity_id_mismatch",
+            "no_signing_certificate",
+        ] {
+            assert_ne!(describe(code), fallback, "{code}");
+        }
+    }
+
+    #[test]
     fn backs_off_exponentially_to_the_cap() {
         let minutes = |n| (after_failure(NOW, n) - NOW).whole_minutes();
         assert_eq!(
