@@ -916,6 +916,28 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn ipv4_in_ipv6_clothing_is_judged_as_the_ipv4_address(bits in proptest::prelude::any::<u32>()) {
+            let v4 = Ipv4Addr::from(bits);
+            let [hi, lo] = [(bits >> 16) as u16, bits as u16];
+            let expected = classify(IpAddr::V4(v4));
+            let mapped = v4.to_ipv6_mapped();
+            let nat64 = Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, hi, lo);
+            let six_to_four = Ipv6Addr::new(0x2002, hi, lo, 0, 0, 0, 0, 1);
+            for v6 in [mapped, nat64, six_to_four] {
+                proptest::prop_assert_eq!(classify(IpAddr::V6(v6)), expected, "{}", v6);
+            }
+            // IPv4-compatible: only :: and ::1 read differently, and both stay forbidden.
+            let compatible = IpAddr::V6(Ipv6Addr::new(0, 0, 0, 0, 0, 0, hi, lo));
+            if bits > 1 {
+                proptest::prop_assert_eq!(classify(compatible), expected);
+            } else {
+                proptest::prop_assert!(classify(compatible).is_some());
+            }
+        }
+    }
+
     /// Names from a table; anything else fails like NXDOMAIN.
     struct Table(Vec<(&'static str, Vec<IpAddr>)>);
 
