@@ -223,6 +223,16 @@ fn instant(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
+/// The state of a team's metadata URL fetches, when its metadata comes from a URL and a fetch
+/// has been recorded (for the admin API's JSON; [`show`] words the same for people).
+pub async fn metadata_status(
+    store: &Store,
+    slug: &str,
+) -> Result<Option<MetadataCache>, AdminError> {
+    let team = team(store, slug).await?;
+    Ok(store.metadata_cache(&team.id).await?)
+}
+
 /// Everything about a team, as an operator reads it (`sp team show`, `GET /admin/teams/{slug}`).
 pub async fn show(store: &Store, slug: &str, now: OffsetDateTime) -> Result<String, AdminError> {
     let team = team(store, slug).await?;

@@ -13,6 +13,7 @@ use sp::admin;
 use sp::clock::FixedClock;
 use sp::config::SpConfig;
 use sp::saml::fetch::{FetchLimits, MetadataFetcher};
+use sp::saml::refresh;
 use sp::store::Store;
 use sp::web::admin_api::{BODY_LIMIT, OperatorToken};
 use sp::web::{self, AppState};
@@ -763,6 +764,7 @@ async fn show_is_exactly_what_the_cli_prints() {
     let cli = admin::show(&lab.store, "acme", NOW).await.expect("show");
     assert_eq!(reply.show(), cli);
     assert!(cli.contains("sso_not_enabled"), "the plan note: {cli}");
+    assert_eq!(reply.json["metadata_fetch"], Value::Null, "static metadata");
 }
 
 #[tokio::test]
@@ -798,11 +800,21 @@ async fn configures_a_team_over_real_http_with_a_loopback_metadata_url() {
     let lab = lab(Some(TOKEN)).await;
     let (sp_addr, _stop_sp) = serve(web::router(lab.state.clone())).await;
     let okta = fixture_metadata("okta-one-cert.xml");
+    // The IdP answers until the test takes it down.
+    let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let idp_up = up.clone();
     let idp = Router::new().route(
         "/app/metadata",
         axum::routing::get(move || {
             let okta = okta.clone();
-            async move { okta }
+            let up = idp_up.load(std::sync::atomic::Ordering::SeqCst);
+            async move {
+                if up {
+                    (axum::http::StatusCode::OK, okta)
+                } else {
+                    (axum::http::StatusCode::SERVICE_UNAVAILABLE, String::new())
+                }
+            }
         }),
     );
     let (idp_addr, _stop_idp) = serve(idp).await;
@@ -851,6 +863,16 @@ async fn configures_a_team_over_real_http_with_a_loopback_metadata_url() {
         "application/json"
     );
     let shown = json(shown.text().await.expect("body"));
+    assert_eq!(
+        shown["metadata_fetch"],
+        json!({
+            "url": metadata_url,
+            "fetched_at": "2025-06-01T00:00:00Z",
+            "last_error": null,
+            "consecutive_failures": 0,
+            "next_refresh_at": "2025-06-01T06:00:00Z",
+        })
+    );
     let text = shown["show"].as_str().expect("show");
     for line in [
         format!("issuer: {OKTA_ISSUER}"),
@@ -880,6 +902,27 @@ async fn configures_a_team_over_real_http_with_a_loopback_metadata_url() {
     assert!(
         after.contains(&format!("metadata: {metadata_url}")),
         "{after}"
+    );
+
+    // The IdP goes down and a refresh fails: the API gives the code and its words.
+    up.store(false, std::sync::atomic::Ordering::SeqCst);
+    let later = NOW + time::Duration::hours(7);
+    let pass = refresh::run_due(&lab.store, &lab.state.http, later)
+        .await
+        .expect("refresh pass");
+    assert_eq!(pass.failed.len(), 1, "{pass:?}");
+    let shown = admin(reqwest::Method::GET, "/admin/teams/acme")
+        .send()
+        .await
+        .expect("GET");
+    let shown = json(shown.text().await.expect("body"));
+    assert_eq!(
+        shown["metadata_fetch"]["last_error"],
+        json!({
+            "code": "status",
+            "message": "the metadata URL answered with an HTTP error status",
+            "at": "2025-06-01T07:00:00Z",
+        })
     );
 
     let unauthorized = client

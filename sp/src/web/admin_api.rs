@@ -12,7 +12,7 @@
 //! | `PUT /admin/teams/{slug}/plan`       | `plan`, `api_access`?, `scim`?                 | 200 team |
 //! | `PUT /admin/teams/{slug}/sso`        | `issuer`, `metadata_xml` or `metadata_url`, `allow_idp_initiated`?, `provisioning`?, `allow_sha1`?, `member_key`? | 200 settings, `warnings` and `show` |
 //! | `POST /admin/teams/{slug}/api-keys`  | none                                          | 201 `{"api_key": …}` (shown once) |
-//! | `GET /admin/teams/{slug}`            | none                                          | 200 `{"slug": …, "show": …}` |
+//! | `GET /admin/teams/{slug}`            | none                                          | 200 `{"slug": …, "show": …, "metadata_fetch": …}` |
 //!
 //! Defaults follow the CLI: `plan` "custom", `api_access` and `scim` false on create;
 //! `allow_idp_initiated` true, `provisioning` "jit", `allow_sha1` false, `member_key` "email" on SSO. `PUT …/plan`
@@ -36,7 +36,8 @@ use crate::admin::{self, AdminError, SsoForm, SsoSaved};
 use crate::model::{MemberKey, MetadataSource, Plan, Provisioning, Team};
 use crate::saml::fetch::{FetchError, check_url};
 use crate::saml::metadata::MAX_METADATA_BYTES;
-use crate::store::StoreError;
+use crate::saml::refresh;
+use crate::store::{MetadataCache, StoreError};
 use crate::web::AppState;
 use axum::Router;
 use axum::body::Bytes;
@@ -582,7 +583,9 @@ async fn issue_api_key(
     ))
 }
 
-/// `GET /admin/teams/{slug}`: [`admin::show`], the text `sp team show` prints.
+/// `GET /admin/teams/{slug}`: [`admin::show`], the text `sp team show` prints, and the state of
+/// the metadata URL's fetches as data (`metadata_fetch`, `null` for static metadata or before a
+/// fetch was recorded): the last error as its code and the words derived from it.
 async fn show_team(
     _: Operator,
     State(state): State<AppState>,
@@ -590,10 +593,31 @@ async fn show_team(
 ) -> Result<Response, ApiError> {
     let slug = slug_of(path)?;
     let show = admin::show(&state.store, &slug, state.clock.now()).await?;
+    let fetch = admin::metadata_status(&state.store, &slug)
+        .await?
+        .map(|cache| metadata_fetch_json(&cache));
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "slug": slug, "show": show }),
+        &json!({ "slug": slug, "show": show, "metadata_fetch": fetch }),
     ))
+}
+
+fn metadata_fetch_json(cache: &MetadataCache) -> Value {
+    let last_error = match (&cache.last_error, cache.last_error_at) {
+        (Some(code), Some(at)) => json!({
+            "code": code,
+            "message": refresh::describe(code),
+            "at": instant(at),
+        }),
+        _ => Value::Null,
+    };
+    json!({
+        "url": cache.source,
+        "fetched_at": cache.fetched_at.map(instant),
+        "last_error": last_error,
+        "consecutive_failures": cache.consecutive_failures,
+        "next_refresh_at": instant(cache.next_refresh_at),
+    })
 }
 
 /// The admin routes, with their paths under `/admin`; merged into [`crate::web::router`].
