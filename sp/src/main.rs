@@ -29,9 +29,10 @@ struct Cli {
         default_value = "sqlite://ssolab.db"
     )]
     database: String,
-    /// Fetch metadata URLs from loopback, private, link-local, unique-local and CGNAT
-    /// addresses too (for labs and tests whose IdP runs beside the SP; never in production,
-    /// where a customer's URL could then reach the SP's own network)
+    /// Fetch metadata URLs from loopback, private, link-local, unique-local, CGNAT,
+    /// documentation and benchmark addresses too (for labs and tests whose IdP runs beside the
+    /// SP; never in production, where a customer's URL could then reach the SP's own network).
+    /// Unspecified, multicast, broadcast and reserved addresses stay refused
     #[arg(long, global = true)]
     allow_private_metadata: bool,
     #[command(subcommand)]
