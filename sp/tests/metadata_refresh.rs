@@ -16,7 +16,7 @@ use sp::model::{Id, MemberKey, MetadataSource, Plan, Provisioning};
 use sp::saml::fetch::{FetchLimits, MetadataFetcher};
 use sp::saml::refresh;
 use sp::saml::rejection::Code;
-use sp::store::Store;
+use sp::store::{Backend, Store};
 use sp::trust::{TrustCache, TrustError};
 use time::format_description::well_known::Rfc3339;
 use time::macros::datetime;
@@ -25,6 +25,7 @@ use time::{Duration, OffsetDateTime};
 on_both_backends!(
     one_failing_team_does_not_stop_the_pass,
     url_metadata_past_valid_until_is_refused_naming_it_and_the_last_error,
+    messages_stored_before_codes_are_replaced_by_migration_0003,
 );
 
 const NOW: OffsetDateTime = datetime!(2025-06-01 00:00 UTC);
@@ -288,4 +289,64 @@ async fn the_loop_follows_the_injected_clock_and_stops_on_shutdown() {
         .await
         .expect("the loop stops on shutdown")
         .expect("no panic");
+}
+
+/// A database migrated up to 0002 holds a last error as prose (possibly quoting a remote
+/// server); migrating on replaces it with the code `unrecorded` and leaves the rest of the row.
+async fn messages_stored_before_codes_are_replaced_by_migration_0003(db: TestDb) {
+    sqlx::any::install_default_drivers();
+    let mut early = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations"
+    )))
+    .await
+    .expect("migrations");
+    early.migrations = early
+        .migrations
+        .iter()
+        .filter(|m| m.version < 3)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    {
+        // A fresh SQLite file does not exist yet; the store would create it, so this does too.
+        let url = match db.backend {
+            Backend::Sqlite => format!("{}?mode=rwc", db.url),
+            Backend::Postgres => db.url.clone(),
+        };
+        let pool = sqlx::AnyPool::connect(&url).await.expect("connect");
+        early.run(&pool).await.expect("migrate to 0002");
+        pool.close().await;
+    }
+    db.raw_execute(
+        "INSERT INTO teams (id, slug, plan, api_access, scim_enabled, created_at) \
+         VALUES ('t1', 'acme', 'custom', 0, 0, 0)",
+    )
+    .await;
+    db.raw_execute(
+        "INSERT INTO sso_settings (team_id, idp_issuer, metadata_kind, metadata_value, \
+         allow_idp_initiated, provisioning, allow_sha1) \
+         VALUES ('t1', 'https://idp.example', 'url', 'https://idp.example/m', 1, 'jit', 0)",
+    )
+    .await;
+    db.raw_execute(
+        "INSERT INTO metadata_cache (team_id, source, body, fetched_at, last_error, \
+         last_error_at, consecutive_failures, next_refresh_at) VALUES ('t1', \
+         'https://idp.example/m', NULL, NULL, 'HTTP 500: db7.internal at 10.1.2.3 is down', 5, 2, 6)",
+    )
+    .await;
+    let store = db.store().await;
+    let cache = store
+        .metadata_cache(&Id("t1".into()))
+        .await
+        .expect("cache")
+        .expect("row");
+    assert_eq!(
+        (
+            cache.last_error.as_deref(),
+            cache.consecutive_failures,
+            cache.source.as_str()
+        ),
+        (Some("unrecorded"), 2, "https://idp.example/m")
+    );
 }

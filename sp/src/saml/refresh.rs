@@ -161,6 +161,8 @@ pub fn describe(code: &str) -> &'static str {
         "certificate_invalid" => "a signing certificate in the fetched metadata cannot be read",
         "no_sso_url" | "sso_url_invalid" => "the fetched metadata has no usable SSO URL",
         "malformed_xml" | "doctype_forbidden" => "the fetched metadata is not usable XML",
+        // Written by migration 0003 over the messages earlier versions stored.
+        "unrecorded" => "an earlier SP version did not record the cause; the next refresh will",
         _ => "the fetched metadata is not usable (see the code)",
     }
 }
@@ -388,6 +390,7 @@ mod tests {
             "metadata_expired",
             "entity_id_mismatch",
             "no_signing_certificate",
+            "unrecorded",
         ] {
             assert_ne!(describe(code), fallback, "{code}");
         }
