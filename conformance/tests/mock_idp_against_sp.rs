@@ -58,7 +58,7 @@ async fn start_sp() -> Sp {
         store.clone(),
         config,
         Arc::new(FixedClock::at(NOW)),
-        reqwest::Client::new(),
+        fetcher(),
     );
     state.secure_cookies = false;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -93,7 +93,7 @@ async fn team(sp: &Sp, slug: &str, issuer: &str, published: Published) {
         allow_sha1: false,
         member_key: MemberKey::Email,
     };
-    admin::set_sso(&sp.store, &reqwest::Client::new(), slug, form, NOW)
+    admin::set_sso(&sp.store, &fetcher(), slug, form, NOW)
         .await
         .expect("sso settings");
 }
@@ -199,7 +199,7 @@ async fn every_fault_gets_the_answer_its_catalogue_line_names() {
         allow_sha1: false,
         member_key: MemberKey::Email,
     };
-    admin::set_sso(&sp.store, &reqwest::Client::new(), "other", form, NOW)
+    admin::set_sso(&sp.store, &fetcher(), "other", form, NOW)
         .await
         .expect("sso");
 
@@ -293,4 +293,9 @@ async fn an_idp_clock_ahead_is_judged_by_the_idps_own_not_before() {
             }
         }
     }
+}
+
+/// The SP's metadata fetcher (these teams use static metadata, so it never fetches).
+fn fetcher() -> sp::saml::fetch::MetadataFetcher {
+    sp::saml::fetch::MetadataFetcher::new(Default::default()).expect("metadata fetcher")
 }

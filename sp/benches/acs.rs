@@ -343,14 +343,16 @@ impl Http {
                 allow_sha1: false,
                 member_key: MemberKey::Email,
             };
-            admin::set_sso(&store, &client, "acme", form, NOW)
+            let fetcher = sp::saml::fetch::MetadataFetcher::new(Default::default())
+                .expect("metadata fetcher");
+            admin::set_sso(&store, &fetcher, "acme", form, NOW)
                 .await
                 .expect("sso settings");
             let state = AppState::new(
                 store.clone(),
                 SpConfig::qualified(),
                 Arc::new(FixedClock::at(NOW)),
-                client.clone(),
+                fetcher,
             );
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await

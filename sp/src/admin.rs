@@ -3,9 +3,9 @@
 //! and show everything an operator needs to debug a login.
 
 use crate::model::{MemberKey, MetadataSource, Plan, Provisioning, SsoSettings, Team, valid_slug};
-use crate::saml::fetch::{FetchLimits, fetch_metadata};
-use crate::saml::metadata::check_static;
-use crate::saml::refresh::{after_failure, next_refresh_for};
+use crate::saml::fetch::{FetchError, MetadataFetcher};
+use crate::saml::metadata::{MetadataError, check_static};
+use crate::saml::refresh::{describe, next_refresh_for};
 use crate::store::{MetadataCache, Store, StoreError};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -19,10 +19,16 @@ pub enum AdminError {
     BadSlug(String),
     #[error("no team has slug {0:?}; create it first with `sp team create {0}`")]
     NoSuchTeam(String),
-    #[error("metadata: {0}")]
-    Metadata(String),
-    #[error("metadata URL: {0}")]
-    Fetch(String),
+    /// The metadata (pasted, or fetched from `url`) is not usable.
+    #[error("metadata{}: {error}", url.as_deref().map(|u| format!(" from {u}")).unwrap_or_default())]
+    Metadata {
+        url: Option<String>,
+        #[source]
+        error: MetadataError,
+    },
+    /// Every [`FetchError`] message names the metadata URL itself.
+    #[error("{0}")]
+    Fetch(#[source] FetchError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -32,9 +38,40 @@ impl AdminError {
         match self {
             AdminError::BadSlug(_) => "bad_slug",
             AdminError::NoSuchTeam(_) => "no_such_team",
-            AdminError::Metadata(_) => "bad_metadata",
+            AdminError::Metadata { .. } => "bad_metadata",
             AdminError::Fetch(_) => "metadata_fetch_failed",
             AdminError::Store(e) => e.code(),
+        }
+    }
+
+    /// The code of the underlying metadata or fetch error (`entity_id_mismatch`,
+    /// `address_forbidden`, …), which says what to fix.
+    pub fn reason(&self) -> Option<&'static str> {
+        match self {
+            AdminError::Metadata { error, .. } => Some(error.code()),
+            AdminError::Fetch(e) => Some(e.code()),
+            _ => None,
+        }
+    }
+}
+
+/// Something an operator should hear about a saved change that does not stop it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AdminWarning {
+    /// SSO was saved on a plan that cannot use it: logins are refused until the plan changes.
+    #[error(
+        "team {slug} is on the {} plan, and SAML SSO works on the custom plan only: logins are \
+         refused (sso_not_enabled) until `sp team plan {slug} --plan custom`",
+        plan.as_str()
+    )]
+    PlanWithoutSso { slug: String, plan: Plan },
+}
+
+impl AdminWarning {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AdminWarning::PlanWithoutSso { .. } => "plan_without_sso",
         }
     }
 }
@@ -82,12 +119,14 @@ pub async fn create_team(
     Ok((team, key))
 }
 
+/// Sets a team's plan, and API access and SCIM when given (`None` leaves a switch as it is: a
+/// plan change must not quietly turn a customer's provisioning off).
 pub async fn set_plan(
     store: &Store,
     slug: &str,
     plan: Plan,
-    api_access: bool,
-    scim: bool,
+    api_access: impl Into<Option<bool>>,
+    scim: impl Into<Option<bool>>,
 ) -> Result<Team, AdminError> {
     match store.set_team_plan(slug, plan, api_access, scim).await {
         Err(StoreError::NotFound { .. }) => Err(AdminError::NoSuchTeam(slug.to_owned())),
@@ -120,26 +159,35 @@ pub struct SsoForm {
     pub member_key: MemberKey,
 }
 
+/// Saved SSO settings, and what the operator should hear about them.
+#[derive(Debug, Clone)]
+pub struct SsoSaved {
+    pub settings: SsoSettings,
+    pub warnings: Vec<AdminWarning>,
+}
+
 pub async fn set_sso(
     store: &Store,
-    http: &reqwest::Client,
+    http: &MetadataFetcher,
     slug: &str,
     form: SsoForm,
     now: OffsetDateTime,
-) -> Result<SsoSettings, AdminError> {
+) -> Result<SsoSaved, AdminError> {
     let team = team(store, slug).await?;
     let issuer = form.issuer.trim().to_owned();
     let fetched = match &form.metadata {
         MetadataSource::Static(xml) => {
-            check_static(xml, &issuer, now).map_err(|e| AdminError::Metadata(e.to_string()))?;
+            check_static(xml, &issuer, now)
+                .map_err(|error| AdminError::Metadata { url: None, error })?;
             None
         }
         MetadataSource::Url(url) => {
-            let body = fetch_metadata(http, url, &FetchLimits::default())
-                .await
-                .map_err(|e| AdminError::Fetch(e.to_string()))?;
-            let metadata = check_static(&body, &issuer, now)
-                .map_err(|e| AdminError::Metadata(format!("{url}: {e}")))?;
+            let body = http.fetch(url).await.map_err(AdminError::Fetch)?;
+            let metadata =
+                check_static(&body, &issuer, now).map_err(|error| AdminError::Metadata {
+                    url: Some(url.clone()),
+                    error,
+                })?;
             Some((url.clone(), body, next_refresh_for(now, &metadata)))
         }
     };
@@ -158,64 +206,31 @@ pub async fn set_sso(
             .record_metadata_success(&team.id, &url, &body, now, next)
             .await?;
     }
-    Ok(settings)
-}
-
-/// One pass of the background refresh: every URL-sourced team whose refresh is due is fetched
-/// and checked; a good copy replaces the last one, a failure keeps it and backs off.
-pub async fn refresh_due(
-    store: &Store,
-    http: &reqwest::Client,
-    now: OffsetDateTime,
-) -> Result<usize, StoreError> {
-    let due = store.metadata_due(now).await?;
-    for (team_id, url) in &due {
-        let Some(settings) = store.sso_by_team(team_id).await? else {
-            continue;
-        };
-        let outcome = match fetch_metadata(http, url, &FetchLimits::default()).await {
-            Ok(body) => check_static(&body, &settings.idp_issuer, now)
-                .map(|m| (body, m))
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        match outcome {
-            Ok((body, metadata)) => {
-                tracing::info!(team = %team_id, url, "metadata refreshed");
-                store
-                    .record_metadata_success(
-                        team_id,
-                        url,
-                        &body,
-                        now,
-                        next_refresh_for(now, &metadata),
-                    )
-                    .await?;
-            }
-            Err(error) => {
-                let failures = store
-                    .metadata_cache(team_id)
-                    .await?
-                    .map_or(0, |c| c.consecutive_failures)
-                    + 1;
-                tracing::warn!(team = %team_id, url, failures, "metadata refresh failed; keeping the last good copy: {error}");
-                store
-                    .record_metadata_failure(
-                        team_id,
-                        url,
-                        &error,
-                        now,
-                        after_failure(now, failures),
-                    )
-                    .await?;
-            }
-        }
-    }
-    Ok(due.len())
+    // Saved all the same: the customer's IdP details are right, and the plan is a separate,
+    // commercial decision that may follow.
+    let warnings = if team.plan == Plan::Custom {
+        Vec::new()
+    } else {
+        vec![AdminWarning::PlanWithoutSso {
+            slug: team.slug.clone(),
+            plan: team.plan,
+        }]
+    };
+    Ok(SsoSaved { settings, warnings })
 }
 
 fn instant(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
+}
+
+/// The state of a team's metadata URL fetches, when its metadata comes from a URL and a fetch
+/// has been recorded (for the admin API's JSON; [`show`] words the same for people).
+pub async fn metadata_status(
+    store: &Store,
+    slug: &str,
+) -> Result<Option<MetadataCache>, AdminError> {
+    let team = team(store, slug).await?;
+    Ok(store.metadata_cache(&team.id).await?)
 }
 
 /// Everything about a team, as an operator reads it (`sp team show`, `GET /admin/teams/{slug}`).
@@ -303,12 +318,12 @@ fn describe_cache(out: &mut String, cache: Option<&MetadataCache>) {
         Some(t) => out.push_str(&format!("  last good copy fetched: {}\n", instant(t))),
         None => out.push_str("  last good copy fetched: never\n"),
     }
-    if let (Some(error), Some(at)) = (&cache.last_error, cache.last_error_at) {
+    if let (Some(code), Some(at)) = (&cache.last_error, cache.last_error_at) {
         out.push_str(&format!(
-            "  last fetch failed at {} ({} failure(s) in a row): {}\n",
+            "  last fetch failed at {} ({} failure(s) in a row): {code}: {}\n",
             instant(at),
             cache.consecutive_failures,
-            error
+            describe(code)
         ));
     }
     out.push_str(&format!(

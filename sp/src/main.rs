@@ -6,6 +6,8 @@ use sp::admin::{self, SsoForm};
 use sp::clock::SystemClock;
 use sp::config::SpConfig;
 use sp::model::{MemberKey, MetadataSource, Plan, Provisioning};
+use sp::saml::fetch::{FetchLimits, MetadataFetcher};
+use sp::saml::refresh;
 use sp::store::Store;
 use sp::web::{self, AppState};
 use std::process::ExitCode;
@@ -27,6 +29,12 @@ struct Cli {
         default_value = "sqlite://ssolab.db"
     )]
     database: String,
+    /// Fetch metadata URLs from loopback, private, link-local, unique-local, CGNAT,
+    /// documentation and benchmark addresses too (for labs and tests whose IdP runs beside the
+    /// SP; never in production, where a customer's URL could then reach the SP's own network).
+    /// Unspecified, multicast, broadcast and reserved addresses stay refused
+    #[arg(long, global = true)]
+    allow_private_metadata: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -82,22 +90,26 @@ enum TeamCommand {
     /// Create a team (prints its API key once when it has API access)
     Create {
         slug: String,
-        #[arg(long, default_value = "custom", value_parser = parse_plan)]
+        /// The plan; SAML SSO needs custom
+        #[arg(long, default_value = "custom", value_parser = plan_parser())]
         plan: Plan,
         #[arg(long)]
         api_access: bool,
         #[arg(long)]
         scim: bool,
     },
-    /// Change a team's plan, API access and SCIM switch
+    /// Change a team's plan; API access and SCIM change only when given
     Plan {
         slug: String,
-        #[arg(long, value_parser = parse_plan)]
+        /// The new plan; SAML SSO needs custom
+        #[arg(long, value_parser = plan_parser())]
         plan: Plan,
-        #[arg(long, action = clap::ArgAction::Set, default_value_t = false)]
-        api_access: bool,
-        #[arg(long, action = clap::ArgAction::Set, default_value_t = false)]
-        scim: bool,
+        /// Turn API access on or off (left as it is when not given)
+        #[arg(long, action = clap::ArgAction::Set)]
+        api_access: Option<bool>,
+        /// Turn SCIM provisioning on or off (left as it is when not given)
+        #[arg(long, action = clap::ArgAction::Set)]
+        scim: Option<bool>,
     },
     /// Set a team's SSO: the IdP issuer plus its metadata, static or by URL
     Sso {
@@ -135,8 +147,12 @@ enum TeamCommand {
     Show { slug: String },
 }
 
-fn parse_plan(s: &str) -> Result<Plan, String> {
-    Plan::parse(s).ok_or_else(|| format!("unknown plan {s:?}; use free, team or custom"))
+/// The plans, listed in `--help` and in the error for any other value.
+fn plan_parser() -> impl clap::builder::TypedValueParser<Value = Plan> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["free", "team", "custom"]).try_map(|s| {
+        Plan::parse(&s).ok_or_else(|| format!("unknown plan {s:?}; use free, team or custom"))
+    })
 }
 
 fn parse_provisioning(s: &str) -> Result<Provisioning, String> {
@@ -191,7 +207,10 @@ async fn open(database: &str) -> Result<Store, Box<dyn std::error::Error>> {
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let store = open(&cli.database).await?;
     let now = OffsetDateTime::now_utc();
-    let http = sp::saml::fetch::metadata_client(&sp::saml::fetch::FetchLimits::default())?;
+    let http = MetadataFetcher::new(FetchLimits {
+        allow_private: cli.allow_private_metadata,
+        ..FetchLimits::default()
+    })?;
     match cli.command {
         Command::Serve(args) => serve(store, http, args).await,
         Command::Team(TeamCommand::Create {
@@ -215,6 +234,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             scim,
         }) => {
             let team = admin::set_plan(&store, &slug, plan, api_access, scim).await?;
+            // Said every time, since a plan change is where SSO is most often lost.
+            if team.plan != Plan::Custom && store.sso_by_team(&team.id).await?.is_some() {
+                eprintln!(
+                    "warning: team {} has SSO settings, and SAML SSO works on the custom plan only: its logins are refused (sso_not_enabled)",
+                    team.slug
+                );
+            }
             println!(
                 "team {}: plan {}, api access {}, scim {}",
                 team.slug,
@@ -250,7 +276,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 allow_sha1,
                 member_key,
             };
-            admin::set_sso(&store, &http, &slug, form, now).await?;
+            let saved = admin::set_sso(&store, &http, &slug, form, now).await?;
+            for warning in &saved.warnings {
+                eprintln!("warning: {warning}");
+            }
             print!("{}", admin::show(&store, &slug, now).await?);
             Ok(())
         }
@@ -270,7 +299,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 
 async fn serve(
     store: Store,
-    http: reqwest::Client,
+    http: MetadataFetcher,
     args: ServeArgs,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let mut sp = SpConfig::qualified();
@@ -301,23 +330,18 @@ async fn serve(
         state.sp.acs_url()
     );
 
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let refresher = {
-        let mut stopped = stopped.clone();
-        tokio::spawn(async move {
-            loop {
-                if let Err(e) = admin::refresh_due(&store, &http, OffsetDateTime::now_utc()).await {
-                    tracing::error!("metadata refresh pass failed: {e}");
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {}
-                    _ = stopped.changed() => break,
-                }
-            }
-        })
-    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let refresher = tokio::spawn(refresh::run(
+        store,
+        http,
+        Arc::new(SystemClock),
+        refresh::POLL_INTERVAL,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
     web::serve(listener, state, shutdown_signal()).await?;
-    let _ = stop.send(true);
+    let _ = stop.send(());
     let _ = refresher.await;
     Ok(())
 }

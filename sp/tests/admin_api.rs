@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 use sp::admin;
 use sp::clock::FixedClock;
 use sp::config::SpConfig;
+use sp::saml::fetch::{FetchLimits, MetadataFetcher};
+use sp::saml::refresh;
 use sp::store::Store;
 use sp::web::admin_api::{BODY_LIMIT, OperatorToken};
 use sp::web::{self, AppState};
@@ -45,6 +47,19 @@ struct Lab {
 }
 
 async fn lab(token: Option<&str>) -> Lab {
+    // The metadata URLs here are served on loopback, as `sp serve --allow-private-metadata`
+    // allows.
+    lab_with(
+        token,
+        FetchLimits {
+            allow_private: true,
+            ..FetchLimits::default()
+        },
+    )
+    .await
+}
+
+async fn lab_with(token: Option<&str>, limits: FetchLimits) -> Lab {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("sp.db").display());
     let store = Store::connect(&url).await.expect("connect");
@@ -53,7 +68,7 @@ async fn lab(token: Option<&str>) -> Lab {
         store.clone(),
         SpConfig::qualified(),
         Arc::new(FixedClock::at(NOW)),
-        sp::saml::fetch::metadata_client(&Default::default()).expect("client"),
+        MetadataFetcher::new(limits).expect("metadata fetcher"),
     );
     state.operator_token = token.map(|t| OperatorToken::new(t).expect("valid token"));
     Lab {
@@ -428,24 +443,37 @@ async fn set_plan_changes_plan_api_access_and_scim() {
 }
 
 #[tokio::test]
-async fn set_plan_requires_every_switch() {
+async fn set_plan_changes_only_the_switches_it_is_given() {
     let lab = lab(Some(TOKEN)).await;
     lab.create(json!({"slug": "acme", "api_access": true, "scim": true}))
         .await;
-    for (body, field) in [
-        (json!({"api_access": true, "scim": true}), "`plan`"),
-        (json!({"plan": "custom", "scim": true}), "`api_access`"),
-        (json!({"plan": "custom", "api_access": true}), "`scim`"),
-    ] {
-        let reply = lab
-            .call(Method::PUT, "/admin/teams/acme/plan", Some(body))
-            .await;
-        reply.assert_error(400, "missing_field");
-        assert!(reply.message().contains(field), "{}", reply.message());
-    }
+    let plan = |body: Value| lab.call(Method::PUT, "/admin/teams/acme/plan", Some(body));
+    let reply = plan(json!({"plan": "team"})).await;
+    assert_eq!(reply.status, 200, "{}", reply.json);
+    assert_eq!(
+        (
+            &reply.json["plan"],
+            &reply.json["api_access"],
+            &reply.json["scim"]
+        ),
+        (&json!("team"), &json!(true), &json!(true)),
+        "a plan change alone leaves API access and SCIM on"
+    );
+    let reply = plan(json!({"plan": "custom", "scim": false})).await;
+    assert_eq!(
+        (
+            &reply.json["plan"],
+            &reply.json["api_access"],
+            &reply.json["scim"]
+        ),
+        (&json!("custom"), &json!(true), &json!(false))
+    );
+    let reply = plan(json!({"api_access": true, "scim": true})).await;
+    reply.assert_error(400, "missing_field");
+    assert!(reply.message().contains("`plan`"), "{}", reply.message());
     assert!(
-        lab.show("acme").await.show().contains("scim: true"),
-        "unchanged"
+        lab.show("acme").await.show().contains("scim: false"),
+        "unchanged by the refused request"
     );
 }
 
@@ -736,6 +764,7 @@ async fn show_is_exactly_what_the_cli_prints() {
     let cli = admin::show(&lab.store, "acme", NOW).await.expect("show");
     assert_eq!(reply.show(), cli);
     assert!(cli.contains("sso_not_enabled"), "the plan note: {cli}");
+    assert_eq!(reply.json["metadata_fetch"], Value::Null, "static metadata");
 }
 
 #[tokio::test]
@@ -771,11 +800,21 @@ async fn configures_a_team_over_real_http_with_a_loopback_metadata_url() {
     let lab = lab(Some(TOKEN)).await;
     let (sp_addr, _stop_sp) = serve(web::router(lab.state.clone())).await;
     let okta = fixture_metadata("okta-one-cert.xml");
+    // The IdP answers until the test takes it down.
+    let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let idp_up = up.clone();
     let idp = Router::new().route(
         "/app/metadata",
         axum::routing::get(move || {
             let okta = okta.clone();
-            async move { okta }
+            let up = idp_up.load(std::sync::atomic::Ordering::SeqCst);
+            async move {
+                if up {
+                    (axum::http::StatusCode::OK, okta)
+                } else {
+                    (axum::http::StatusCode::SERVICE_UNAVAILABLE, String::new())
+                }
+            }
         }),
     );
     let (idp_addr, _stop_idp) = serve(idp).await;
@@ -824,6 +863,16 @@ async fn configures_a_team_over_real_http_with_a_loopback_metadata_url() {
         "application/json"
     );
     let shown = json(shown.text().await.expect("body"));
+    assert_eq!(
+        shown["metadata_fetch"],
+        json!({
+            "url": metadata_url,
+            "fetched_at": "2025-06-01T00:00:00Z",
+            "last_error": null,
+            "consecutive_failures": 0,
+            "next_refresh_at": "2025-06-01T06:00:00Z",
+        })
+    );
     let text = shown["show"].as_str().expect("show");
     for line in [
         format!("issuer: {OKTA_ISSUER}"),
@@ -848,10 +897,32 @@ async fn configures_a_team_over_real_http_with_a_loopback_metadata_url() {
     assert_eq!(failed.status(), 502);
     let failed = json(failed.text().await.expect("body"));
     assert_eq!(failed["code"], "metadata_fetch_failed");
+    assert_eq!(failed["reason"], "connect");
     let after = admin::show(&lab.store, "acme", NOW).await.expect("show");
     assert!(
         after.contains(&format!("metadata: {metadata_url}")),
         "{after}"
+    );
+
+    // The IdP goes down and a refresh fails: the API gives the code and its words.
+    up.store(false, std::sync::atomic::Ordering::SeqCst);
+    let later = NOW + time::Duration::hours(7);
+    let pass = refresh::run_due(&lab.store, &lab.state.http, later)
+        .await
+        .expect("refresh pass");
+    assert_eq!(pass.failed.len(), 1, "{pass:?}");
+    let shown = admin(reqwest::Method::GET, "/admin/teams/acme")
+        .send()
+        .await
+        .expect("GET");
+    let shown = json(shown.text().await.expect("body"));
+    assert_eq!(
+        shown["metadata_fetch"]["last_error"],
+        json!({
+            "code": "status",
+            "message": "the metadata URL answered with an HTTP error status",
+            "at": "2025-06-01T07:00:00Z",
+        })
     );
 
     let unauthorized = client
@@ -865,4 +936,62 @@ async fn configures_a_team_over_real_http_with_a_loopback_metadata_url() {
             .headers()
             .contains_key(reqwest::header::WWW_AUTHENTICATE)
     );
+}
+
+#[tokio::test]
+async fn set_sso_on_a_plan_without_sso_saves_with_a_warning() {
+    let lab = lab(Some(TOKEN)).await;
+    for (slug, plan) in [("acme", "team"), ("globex", "custom")] {
+        lab.create(json!({"slug": slug, "plan": plan})).await;
+    }
+    let issuer_of = |slug: &str| format!("https://idp.example/{slug}");
+    let metadata = fixture_metadata("okta-one-cert.xml");
+    let mut warnings = Vec::new();
+    for slug in ["acme", "globex"] {
+        let xml = metadata.replace(OKTA_ISSUER, &issuer_of(slug));
+        let reply = lab
+            .set_sso(
+                slug,
+                json!({"issuer": issuer_of(slug), "metadata_xml": xml}),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.json);
+        assert!(
+            reply.show().contains(&issuer_of(slug)),
+            "saved: {}",
+            reply.show()
+        );
+        warnings.push(reply.json["warnings"].clone());
+    }
+    assert_eq!(warnings[0][0]["code"], "plan_without_sso");
+    let message = warnings[0][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("custom plan") && message.contains("sp team plan acme --plan custom"),
+        "{message}"
+    );
+    // The positive control: on the custom plan, no warning.
+    assert_eq!(warnings[1], json!([]));
+}
+
+#[tokio::test]
+async fn metadata_url_aimed_inward_is_400_with_the_reason_and_not_saved() {
+    let lab = lab_with(Some(TOKEN), FetchLimits::default()).await;
+    lab.create(json!({"slug": "acme"})).await;
+    for (url, class) in [
+        ("https://169.254.169.254/latest/meta-data/", "link-local"),
+        ("https://10.0.0.1/metadata", "private"),
+        ("https://[::ffff:127.0.0.1]/metadata", "loopback"),
+    ] {
+        let reply = lab
+            .set_sso("acme", json!({"issuer": OKTA_ISSUER, "metadata_url": url}))
+            .await;
+        reply.assert_error(400, "metadata_fetch_failed");
+        assert_eq!(reply.json["reason"], "address_forbidden", "{url}");
+        assert!(
+            reply.message().contains(&format!("is a {class} address")),
+            "{}",
+            reply.message()
+        );
+        lab.assert_sso_not_saved("acme", url).await;
+    }
 }

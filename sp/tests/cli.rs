@@ -137,3 +137,142 @@ async fn serve_publishes_the_public_acs_path_it_was_given() {
         "{metadata}"
     );
 }
+
+fn plan_line(database: &str, args: &[&str]) -> String {
+    let mut all = vec!["team", "plan", "acme"];
+    all.extend_from_slice(args);
+    let out = sp(database, &all);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+#[test]
+fn team_plan_changes_only_what_it_is_given() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = database(&dir);
+    let created = sp(&db, &["team", "create", "acme", "--api-access", "--scim"]);
+    assert_eq!(created.status.code(), Some(0), "{}", text(&created.stderr));
+    assert_eq!(
+        plan_line(&db, &["--plan", "team"]),
+        "team acme: plan team, api access true, scim true\n",
+        "a plan change alone leaves API access and SCIM on"
+    );
+    assert_eq!(
+        plan_line(&db, &["--plan", "custom", "--scim", "false"]),
+        "team acme: plan custom, api access true, scim false\n"
+    );
+    assert_eq!(
+        plan_line(
+            &db,
+            &[
+                "--plan",
+                "custom",
+                "--api-access",
+                "false",
+                "--scim",
+                "true"
+            ]
+        ),
+        "team acme: plan custom, api access false, scim true\n"
+    );
+}
+
+#[test]
+fn plan_values_are_listed_in_help_and_others_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = database(&dir);
+    for command in [["team", "plan", "--help"], ["team", "create", "--help"]] {
+        let help = text(&sp(&db, &command).stdout);
+        assert!(
+            help.contains("[possible values: free, team, custom]"),
+            "{command:?}: {help}"
+        );
+    }
+    assert_eq!(sp(&db, &["team", "create", "acme"]).status.code(), Some(0));
+    let refused = sp(&db, &["team", "plan", "acme", "--plan", "enterprise"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = text(&refused.stderr);
+    assert!(stderr.contains("free, team, custom"), "{stderr}");
+    assert!(
+        text(&sp(&db, &["team", "show", "acme"]).stdout).contains("plan: custom"),
+        "unchanged"
+    );
+}
+
+#[test]
+fn team_sso_on_a_plan_without_sso_saves_and_warns_which_plan_is_needed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = database(&dir);
+    assert_eq!(
+        sp(&db, &["team", "create", "acme", "--plan", "team"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let sso = set_sso(&db, "email");
+    assert_eq!(sso.status.code(), Some(0), "{}", text(&sso.stderr));
+    let stderr = text(&sso.stderr);
+    assert!(
+        stderr.contains("warning: team acme is on the team plan")
+            && stderr.contains("custom plan only")
+            && stderr.contains("sp team plan acme --plan custom"),
+        "{stderr}"
+    );
+    let shown = text(&sp(&db, &["team", "show", "acme"]).stdout);
+    assert!(
+        shown.contains(&format!("issuer: {OKTA_ISSUER}")),
+        "saved: {shown}"
+    );
+
+    // The positive control: on the custom plan the same command says nothing on stderr.
+    assert_eq!(
+        sp(&db, &["team", "plan", "acme", "--plan", "custom"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let sso = set_sso(&db, "email");
+    assert_eq!(sso.status.code(), Some(0));
+    assert!(
+        !text(&sso.stderr).contains("warning"),
+        "{}",
+        text(&sso.stderr)
+    );
+}
+
+#[test]
+fn metadata_urls_on_private_addresses_need_allow_private_metadata() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = database(&dir);
+    assert_eq!(sp(&db, &["team", "create", "acme"]).status.code(), Some(0));
+    // A closed loopback port: without the flag the address is refused before any connection;
+    // with it, the SP tries to connect (and finds nobody).
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("address").port()
+    };
+    let url = format!("http://127.0.0.1:{port}/metadata");
+    let args = [
+        "team",
+        "sso",
+        "acme",
+        "--issuer",
+        OKTA_ISSUER,
+        "--metadata-url",
+        &url,
+    ];
+    let refused = sp(&db, &args);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains("127.0.0.1 is a loopback address")
+            && stderr.contains("--allow-private-metadata"),
+        "{stderr}"
+    );
+    let mut allowed = args.to_vec();
+    allowed.push("--allow-private-metadata");
+    let tried = sp(&db, &allowed);
+    assert_eq!(tried.status.code(), Some(1));
+    let stderr = text(&tried.stderr);
+    assert!(stderr.contains("could not connect"), "{stderr}");
+}

@@ -12,6 +12,8 @@ use sp::admin::{self, SsoForm};
 use sp::clock::FixedClock;
 use sp::config::SpConfig;
 use sp::model::{MemberKey, MetadataSource, Plan, Provisioning};
+use sp::saml::fetch::{FetchLimits, MetadataFetcher};
+use sp::saml::refresh;
 use sp::store::Store;
 use sp::web::{self, AppState};
 use std::io::Read;
@@ -60,7 +62,7 @@ async fn start_with(store: Store, configure: impl FnOnce(&mut AppState)) -> Runn
     let clock = Arc::new(FixedClock::at(NOW));
     let mut sp = SpConfig::qualified();
     sp.decryption_key = Some(common::sp_decryption_key());
-    let mut state = AppState::new(store.clone(), sp, clock.clone(), http());
+    let mut state = AppState::new(store.clone(), sp, clock.clone(), fetcher());
     configure(&mut state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -103,7 +105,7 @@ async fn team_with(
         allow_sha1: false,
         member_key,
     };
-    admin::set_sso(store, &http(), "acme", form, NOW)
+    admin::set_sso(store, &fetcher(), "acme", form, NOW)
         .await
         .expect("sso settings");
 }
@@ -118,6 +120,21 @@ fn http() -> reqwest::Client {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client")
+        })
+        .clone()
+}
+
+/// The SP's metadata fetcher, allowed to fetch from loopback where the tests' IdP runs (as
+/// `sp serve --allow-private-metadata`).
+fn fetcher() -> MetadataFetcher {
+    static FETCHER: std::sync::OnceLock<MetadataFetcher> = std::sync::OnceLock::new();
+    FETCHER
+        .get_or_init(|| {
+            MetadataFetcher::new(FetchLimits {
+                allow_private: true,
+                ..FetchLimits::default()
+            })
+            .expect("metadata fetcher")
         })
         .clone()
 }
@@ -747,7 +764,7 @@ async fn rotated_certificate_is_picked_up_by_refresh_without_restart() {
         allow_sha1: false,
         member_key: MemberKey::Email,
     };
-    admin::set_sso(&sp.store, &http(), "acme", form, NOW)
+    admin::set_sso(&sp.store, &fetcher(), "acme", form, NOW)
         .await
         .expect("sso by URL");
 
@@ -771,12 +788,14 @@ async fn rotated_certificate_is_picked_up_by_refresh_without_restart() {
     server.body.lock().expect("lock").0 = 503;
     let later = NOW + Duration::hours(7);
     sp.clock.set(later);
-    admin::refresh_due(&sp.store, &http(), later)
+    let pass = refresh::run_due(&sp.store, &fetcher(), later)
         .await
         .expect("refresh pass");
+    assert_eq!(pass.failed.len(), 1, "{pass:?}");
     let shown = admin::show(&sp.store, "acme", later).await.expect("show");
     assert!(
-        shown.contains("last fetch failed") && shown.contains("503"),
+        shown.contains("last fetch failed")
+            && shown.contains("status: the metadata URL answered with an HTTP error status"),
         "{shown}"
     );
     let still_current = retimed(spec_numbered(31), later);
@@ -790,9 +809,10 @@ async fn rotated_certificate_is_picked_up_by_refresh_without_restart() {
     server.body.lock().expect("lock").0 = 200;
     let much_later = later + Duration::hours(7);
     sp.clock.set(much_later);
-    admin::refresh_due(&sp.store, &http(), much_later)
+    let pass = refresh::run_due(&sp.store, &fetcher(), much_later)
         .await
         .expect("refresh pass");
+    assert_eq!(pass.refreshed.len(), 1, "{pass:?}");
     let shown = admin::show(&sp.store, "acme", much_later)
         .await
         .expect("show");
@@ -805,6 +825,63 @@ async fn rotated_certificate_is_picked_up_by_refresh_without_restart() {
     );
     let old = retimed(spec_numbered(33), much_later);
     refused(&sp, &old.form_value(), "signature_invalid").await;
+}
+
+#[tokio::test]
+async fn url_metadata_past_its_valid_until_refuses_logins_with_metadata_expired() {
+    let db = db::sqlite_db();
+    let sp = start(db.store().await, None).await;
+    let valid_until = NOW + Duration::days(2);
+    let okta = fixture_metadata("okta-one-cert.xml").replacen(
+        "<md:EntityDescriptor ",
+        &format!(
+            "<md:EntityDescriptor validUntil=\"{}\" ",
+            valid_until
+                .format(&time::format_description::well_known::Rfc3339)
+                .expect("format")
+        ),
+        1,
+    );
+    let server = metadata_server(okta).await;
+    admin::create_team(&sp.store, "acme", Plan::Custom, false, false, NOW)
+        .await
+        .expect("team");
+    let form = SsoForm {
+        issuer: OKTA_ISSUER.to_owned(),
+        metadata: MetadataSource::Url(server.url.clone()),
+        allow_idp_initiated: true,
+        provisioning: Provisioning::Jit,
+        allow_sha1: false,
+        member_key: MemberKey::Email,
+    };
+    admin::set_sso(&sp.store, &fetcher(), "acme", form, NOW)
+        .await
+        .expect("sso by URL");
+
+    // The positive control: a day before validUntil, the copy is trusted.
+    let before = valid_until - Duration::days(1);
+    sp.clock.set(before);
+    assert_eq!(
+        post(&sp, &retimed(spec_numbered(40), before).form_value(), None)
+            .await
+            .status(),
+        reqwest::StatusCode::SEE_OTHER
+    );
+
+    // The IdP goes away; the refresh before validUntil fails, and the copy expires.
+    server.body.lock().expect("lock").0 = 503;
+    let after = valid_until + Duration::minutes(1);
+    let pass = refresh::run_due(&sp.store, &fetcher(), after)
+        .await
+        .expect("refresh pass");
+    assert_eq!(pass.failed.len(), 1, "{pass:?}");
+    sp.clock.set(after);
+    refused(
+        &sp,
+        &retimed(spec_numbered(41), after).form_value(),
+        "metadata_expired",
+    )
+    .await;
 }
 
 /// `spec` re-issued at `now`.
@@ -845,7 +922,7 @@ async fn sp_initiated_login_posts_a_form_to_an_idp_that_only_takes_post() {
         allow_sha1: false,
         member_key: MemberKey::Email,
     };
-    admin::set_sso(&sp.store, &http(), "acme", form, NOW)
+    admin::set_sso(&sp.store, &fetcher(), "acme", form, NOW)
         .await
         .expect("sso");
     let page = http()

@@ -1622,6 +1622,9 @@ const PRODUCED_ELSEWHERE: &[Code] = &[
     Code::RequestFromAnotherBrowser,
     // …and queues on the CPU pool (sp/src/web/cpu.rs).
     Code::Busy,
+    // Where the ACS loads the team's certificates (trust::TrustCache::team_sso), before the
+    // pipeline; asserted in tests/metadata_refresh.rs.
+    Code::MetadataExpired,
 ];
 
 #[test]

@@ -1,12 +1,15 @@
-//! When to fetch a team's metadata URL again: pure functions of the clock, no I/O.
+//! When and how to fetch a team's metadata URL again: the schedule as pure functions of the
+//! clock, and the background pass that applies it ([`run_due`], looped by [`run`]).
 //!
-//! The background task (beside the store) loops: for each team with a metadata URL whose
-//! `next_refresh_at` has come, [`super::fetch::fetch_metadata`], then
-//! [`super::metadata::check_static`] against the team's issuer; on success it stores the body and
-//! schedules [`next_refresh`] from the new copy; on failure it keeps the last good copy in force,
-//! records the error, its code and its time, and schedules [`after_failure`] with the count of
-//! consecutive failures. Keeping these rules pure lets them be tested exhaustively and lets every
-//! SP replica compute the same schedule from the same stored row.
+//! A pass: for each team with a metadata URL whose `next_refresh_at` has come,
+//! [`MetadataFetcher::fetch`], then [`super::metadata::check_static`] against the team's issuer;
+//! on success it stores the body and schedules [`next_refresh`] from the new copy; on failure it
+//! keeps the last good copy in force, records the error's **code** (never its text, which may
+//! quote what the remote side served; [`describe`] gives the words back) and its time, and
+//! schedules [`after_failure`] with the count of consecutive failures. One team's failure, even a
+//! database error while recording it, is logged and the pass goes on with the others. Keeping the
+//! schedule pure lets it be tested exhaustively and lets every SP replica compute the same
+//! schedule from the same stored row.
 //!
 //! Decisions:
 //! - **Earliest hint wins.** `cacheDuration` says how long a copy may be kept and `validUntil`
@@ -14,7 +17,9 @@
 //!   metadata that says neither, so rotated certificates arrive within hours.
 //! - **Fetch before `validUntil`, not at it.** Refreshing exactly at `validUntil` would leave the
 //!   stored copy expired for as long as that fetch takes, or for the whole back-off if it fails;
-//!   [`VALID_UNTIL_MARGIN`] earlier gives one attempt while the copy is still valid.
+//!   [`VALID_UNTIL_MARGIN`] earlier gives one attempt while the copy is still valid. If every
+//!   attempt fails, the copy expires all the same and logins are refused
+//!   ([`crate::trust::TrustCache::team_sso`], `metadata_expired`).
 //! - **Never later than [`MAX_DELAY`] (24 h).** An IdP may advertise `cacheDuration="P1Y"`, and an
 //!   operator may configure a long default; a certificate rotation should still arrive within a
 //!   day.
@@ -24,6 +29,15 @@
 //!   interval: a failing IdP is never polled less often than a healthy one). No jitter here, so
 //!   that the function stays deterministic; a loop serving many teams may add its own.
 
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::model::Id;
+use crate::store::{Store, StoreError};
+
+use super::fetch::{FetchError, MetadataFetcher};
+use super::metadata::{MetadataError, check_static};
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
 use super::metadata::IdpMetadata;
@@ -92,6 +106,178 @@ pub fn after_failure(now: OffsetDateTime, consecutive_failures: u32) -> OffsetDa
 fn add(now: OffsetDateTime, delay: Duration) -> OffsetDateTime {
     now.checked_add(delay)
         .unwrap_or_else(|| PrimitiveDateTime::MAX.assume_offset(now.offset()))
+}
+
+/// Why a refresh did not install a new copy: the fetch failed, or what it got is not usable
+/// metadata for the team.
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
+}
+
+impl RefreshError {
+    /// The code stored as the metadata's last error: [`FetchError::code`] or
+    /// [`MetadataError::code`].
+    pub fn code(&self) -> &'static str {
+        match self {
+            RefreshError::Fetch(e) => e.code(),
+            RefreshError::Metadata(e) => e.code(),
+        }
+    }
+}
+
+/// What a stored last-error code means, in words that depend on the code alone (the stored
+/// record holds no remote text, so neither can this). For `sp team show`, the admin API and
+/// `metadata_expired` rejections.
+pub fn describe(code: &str) -> &'static str {
+    match code {
+        "url_invalid" => "the metadata URL is not an absolute URL",
+        "url_scheme_unsupported" => "the metadata URL is not an https:// URL",
+        "url_not_https" => "the metadata URL uses plain http to a host that is not loopback",
+        "address_forbidden" => {
+            "the metadata URL's host is or resolves to an address the SP never fetches from \
+             (loopback, private, link-local, unique-local, CGNAT, reserved…)"
+        }
+        "dns" => "the metadata URL's host name did not resolve",
+        "connect" => "the SP could not connect to the metadata URL",
+        "tls" => "the TLS handshake with the metadata URL failed",
+        "timeout" => "the fetch did not finish within its deadline",
+        "interrupted" => "the connection broke while the metadata was being read",
+        "status" => "the metadata URL answered with an HTTP error status",
+        "too_large" => "the metadata is larger than the SP accepts",
+        "too_many_redirects" => "the metadata URL redirected too many times",
+        "redirect_forbidden" => "the metadata URL redirected somewhere the SP does not follow",
+        "redirect_invalid" => "the metadata URL redirected without a usable Location",
+        "not_metadata" => "what the URL serves is not SAML metadata",
+        "client_failed" => "the SP's HTTP client could not be set up",
+        "metadata_expired" => "the fetched metadata is past its own validUntil",
+        "entity_id_mismatch" | "entity_not_found" | "entity_id_missing" => {
+            "the fetched metadata does not describe the team's IdP issuer"
+        }
+        "no_signing_certificate" => "the fetched metadata has no signing certificate",
+        "certificate_invalid" => "a signing certificate in the fetched metadata cannot be read",
+        "no_sso_url" | "sso_url_invalid" => "the fetched metadata has no usable SSO URL",
+        "malformed_xml" | "doctype_forbidden" => "the fetched metadata is not usable XML",
+        // Written by migration 0003 over the messages earlier versions stored.
+        "unrecorded" => "an earlier SP version did not record the cause; the next refresh will",
+        _ => "the fetched metadata is not usable (see the code)",
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pass {
+    /// Teams whose metadata was fetched, checked and stored.
+    pub refreshed: Vec<Id>,
+    /// Teams whose refresh failed, with the error code (`store` when recording the outcome
+    /// failed; the pass went on).
+    pub failed: Vec<(Id, &'static str)>,
+}
+
+/// One pass at `now`: every URL-sourced team whose refresh is due is fetched and checked; a good
+/// copy replaces the last one, a failure keeps it and backs off. Errs only when the due teams
+/// cannot be listed at all.
+pub async fn run_due(
+    store: &Store,
+    fetcher: &MetadataFetcher,
+    now: OffsetDateTime,
+) -> Result<Pass, StoreError> {
+    let mut pass = Pass::default();
+    for (team_id, url) in store.metadata_due(now).await? {
+        match refresh_one(store, fetcher, &team_id, &url, now).await {
+            Ok(None) => pass.refreshed.push(team_id),
+            Ok(Some(code)) => pass.failed.push((team_id, code)),
+            Err(e) => {
+                tracing::error!(team = %team_id, url, "metadata refresh could not be recorded: {e}");
+                pass.failed.push((team_id, "store"));
+            }
+        }
+    }
+    Ok(pass)
+}
+
+/// Refreshes one team; `Ok(Some(code))` when the fetch or check failed (and was recorded).
+async fn refresh_one(
+    store: &Store,
+    fetcher: &MetadataFetcher,
+    team_id: &Id,
+    url: &str,
+    now: OffsetDateTime,
+) -> Result<Option<&'static str>, StoreError> {
+    let Some(settings) = store.sso_by_team(team_id).await? else {
+        // The settings went away since the due list was read: nothing to refresh.
+        return Ok(None);
+    };
+    let outcome: Result<_, RefreshError> = async {
+        let body = fetcher.fetch(url).await?;
+        let metadata = check_static(&body, &settings.idp_issuer, now)?;
+        Ok((body, metadata))
+    }
+    .await;
+    match outcome {
+        Ok((body, metadata)) => {
+            tracing::info!(team = %team_id, url, "metadata refreshed");
+            store
+                .record_metadata_success(team_id, url, &body, now, next_refresh_for(now, &metadata))
+                .await?;
+            Ok(None)
+        }
+        Err(error) => {
+            let code = error.code();
+            let failures = store
+                .metadata_cache(team_id)
+                .await?
+                .map_or(0, |c| c.consecutive_failures)
+                + 1;
+            // The full message goes to the SP's log only; the record keeps the code.
+            tracing::warn!(team = %team_id, url, failures, code, "metadata refresh failed; keeping the last good copy: {error}");
+            store
+                .record_metadata_failure(team_id, url, code, now, after_failure(now, failures))
+                .await?;
+            Ok(Some(code))
+        }
+    }
+}
+
+/// How often the background loop looks for due teams. The schedule itself lives in each row
+/// (`next_refresh_at`); this only bounds how late a due refresh starts.
+pub const POLL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The background refresh: a pass at the clock's `now` every `poll`, until `shutdown`
+/// completes. A pass that cannot even list the due teams (database down) is logged and retried
+/// at the next tick.
+pub async fn run(
+    store: Store,
+    fetcher: MetadataFetcher,
+    clock: Arc<dyn Clock>,
+    poll: std::time::Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        let pass = tokio::select! {
+            pass = run_due(&store, &fetcher, clock.now()) => pass,
+            () = &mut shutdown => return,
+        };
+        match pass {
+            Ok(pass) if !pass.failed.is_empty() => {
+                tracing::warn!(
+                    refreshed = pass.refreshed.len(),
+                    failed = pass.failed.len(),
+                    "metadata refresh pass done"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!("metadata refresh pass could not list the due teams: {e}"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(poll) => {}
+            () = &mut shutdown => return,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -179,6 +365,35 @@ mod tests {
             next_refresh(NOW, None, Some(Duration::days(365)), Duration::days(30)),
             NOW + MAX_DELAY
         );
+    }
+
+    #[test]
+    fn every_fetch_code_has_its_own_words() {
+        let fallback = describe("no_such_code");
+        for code in [
+            "url_invalid",
+            "url_scheme_unsupported",
+            "url_not_https",
+            "address_forbidden",
+            "dns",
+            "connect",
+            "tls",
+            "timeout",
+            "interrupted",
+            "status",
+            "too_large",
+            "too_many_redirects",
+            "redirect_forbidden",
+            "redirect_invalid",
+            "not_metadata",
+            "client_failed",
+            "metadata_expired",
+            "entity_id_mismatch",
+            "no_signing_certificate",
+            "unrecorded",
+        ] {
+            assert_ne!(describe(code), fallback, "{code}");
+        }
     }
 
     #[test]

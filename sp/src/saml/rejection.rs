@@ -49,11 +49,12 @@ pub enum Code {
     ContentTypeUnsupported,
     RequestFromAnotherBrowser,
     Busy,
+    MetadataExpired,
 }
 
 impl Code {
     /// Every code, in DESIGN.md's order.
-    pub const ALL: [Code; 40] = [
+    pub const ALL: [Code; 41] = [
         Code::NotBase64,
         Code::TooLarge,
         Code::MalformedXml,
@@ -94,6 +95,7 @@ impl Code {
         Code::ContentTypeUnsupported,
         Code::RequestFromAnotherBrowser,
         Code::Busy,
+        Code::MetadataExpired,
     ];
 
     /// The stable snake_case code.
@@ -139,6 +141,7 @@ impl Code {
             Code::ContentTypeUnsupported => "content_type_unsupported",
             Code::RequestFromAnotherBrowser => "request_from_another_browser",
             Code::Busy => "busy",
+            Code::MetadataExpired => "metadata_expired",
         }
     }
 
@@ -262,6 +265,9 @@ impl Code {
             }
             Code::Busy => {
                 "The SP is checking many responses at once and this one waited too long. Try again in a few seconds."
+            }
+            Code::MetadataExpired => {
+                "The team's IdP metadata, fetched from its metadata URL, is past its own validUntil and every refresh since has failed, so its certificates are no longer trusted. Make the metadata URL reachable again (sp team show names the last refresh error), or paste current metadata."
             }
         }
     }

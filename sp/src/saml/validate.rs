@@ -766,13 +766,23 @@ pub fn check_parsed(
     run_checks(doc, team, sp, now, &mut Run::stopping())
 }
 
-/// How the ACS finds a team by the (unverified) Issuer: `Ok(None)` when no team has it, `Err`
-/// when the lookup itself failed.
-pub type FindTeam<'f> = dyn FnMut(&str) -> Result<Option<TeamSso>, String> + 'f;
+/// How the ACS finds a team by the (unverified) Issuer: `Ok(None)` when no team has it.
+pub type FindTeam<'f> = dyn FnMut(&str) -> Result<Option<TeamSso>, TeamError> + 'f;
+
+/// A team lookup that did not yield a team to judge with: the team's own state refused the
+/// login (its URL metadata expired: `metadata_expired`), or the lookup failed.
+#[derive(Debug)]
+pub struct TeamError {
+    /// The team, when the Issuer named one.
+    pub slug: Option<String>,
+    pub error: AcsError,
+}
 
 /// What [`judge`] decided, and for which team (known once the Issuer resolved one).
 #[derive(Debug)]
 pub struct Judgement {
+    /// The slug of the team the Issuer named, for logs, even when no [`TeamSso`] could be built.
+    pub slug: Option<String>,
     pub team: Option<TeamSso>,
     pub outcome: Result<Login, AcsError>,
 }
@@ -786,29 +796,36 @@ pub fn judge(
     now: OffsetDateTime,
     find_team: &mut FindTeam,
 ) -> Judgement {
-    let unjudged = |outcome: Result<Login, AcsError>| Judgement {
+    let unjudged = |slug: Option<String>, outcome: Result<Login, AcsError>| Judgement {
+        slug,
         team: None,
         outcome,
     };
     let xml = match decode(form_value, sp) {
         Ok(xml) => xml,
-        Err(r) => return unjudged(Err(r.into())),
+        Err(r) => return unjudged(None, Err(r.into())),
     };
     let doc = match parse(&xml, sp) {
         Ok(doc) => doc,
-        Err(r) => return unjudged(Err(r.into())),
+        Err(r) => return unjudged(None, Err(r.into())),
     };
     let issuer = match issuer_of(&doc, sp) {
         Ok(issuer) => issuer,
-        Err(r) => return unjudged(Err(r.into())),
+        Err(r) => return unjudged(None, Err(r.into())),
     };
     let team = match find_team(&issuer) {
         Ok(Some(team)) => team,
-        Ok(None) => return unjudged(Err(Rejection::new(Code::UnknownIssuer).got(issuer).into())),
-        Err(e) => return unjudged(Err(AcsError::Storage(e))),
+        Ok(None) => {
+            return unjudged(
+                None,
+                Err(Rejection::new(Code::UnknownIssuer).got(issuer).into()),
+            );
+        }
+        Err(TeamError { slug, error }) => return unjudged(slug, Err(error)),
     };
     let outcome = check_parsed(&doc, &team, sp, now).map_err(AcsError::from);
     Judgement {
+        slug: Some(team.team.slug.clone()),
         team: Some(team),
         outcome,
     }

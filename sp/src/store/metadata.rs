@@ -25,7 +25,9 @@ pub struct MetadataCache {
     pub body: Option<String>,
     /// When `body` was fetched.
     pub fetched_at: Option<OffsetDateTime>,
-    /// The error of the latest fetch, if it failed; cleared by a success.
+    /// The code of the latest fetch's error, if it failed (`timeout`, `address_forbidden`,
+    /// `entity_id_mismatch`, …; [`crate::saml::refresh::describe`] words it); cleared by a
+    /// success. A code, not a message: a message could quote what the remote side served.
     pub last_error: Option<String>,
     /// When that error happened.
     pub last_error_at: Option<OffsetDateTime>,
@@ -85,8 +87,8 @@ impl Store {
         Ok(())
     }
 
-    /// Records a failed fetch of `source`: keeps the last good body, stores the error and its
-    /// time, increments the failure count, schedules the next (backed-off) refresh. Returns the
+    /// Records a failed fetch of `source`: keeps the last good body, stores the error code and
+    /// its time, increments the failure count, schedules the next (backed-off) refresh. Returns the
     /// new count of consecutive failures.
     ///
     /// [`StoreError::MetadataSourceChanged`] if the team's SSO settings no longer name `source`
@@ -95,7 +97,7 @@ impl Store {
         &self,
         team_id: &Id,
         source: &str,
-        error: &str,
+        error_code: &str,
         at: OffsetDateTime,
         next_refresh_at: OffsetDateTime,
     ) -> Result<u32, StoreError> {
@@ -114,7 +116,7 @@ impl Store {
         )
         .bind(&team_id.0)
         .bind(source)
-        .bind(error)
+        .bind(error_code)
         .bind(secs_floor(at))
         .bind(secs_floor(next_refresh_at))
         .fetch_optional(&self.pool)

@@ -70,24 +70,26 @@ impl Store {
         row.as_ref().map(team_from_row).transpose()
     }
 
-    /// Sets a team's plan and switches; returns the updated team. [`StoreError::NotFound`]
-    /// (`"team"`) if no team has this slug.
+    /// Sets a team's plan, and each switch that is given (`None` leaves it as it is); returns the
+    /// updated team. [`StoreError::NotFound`] (`"team"`) if no team has this slug.
     pub async fn set_team_plan(
         &self,
         slug: &str,
         plan: Plan,
-        api_access: bool,
-        scim_enabled: bool,
+        api_access: impl Into<Option<bool>>,
+        scim_enabled: impl Into<Option<bool>>,
     ) -> Result<Team, StoreError> {
+        // COALESCE keeps an absent switch in the same statement, so a concurrent change to it
+        // is never overwritten with a value read earlier.
         let sql = format!(
-            "UPDATE teams SET plan = $2, api_access = $3, scim_enabled = $4 WHERE slug = $1 \
-             RETURNING {TEAM_COLUMNS}"
+            "UPDATE teams SET plan = $2, api_access = COALESCE($3, api_access), \
+             scim_enabled = COALESCE($4, scim_enabled) WHERE slug = $1 RETURNING {TEAM_COLUMNS}"
         );
         let row = sqlx::query(&sql)
             .bind(slug)
             .bind(plan.as_str())
-            .bind(flag(api_access))
-            .bind(flag(scim_enabled))
+            .bind(api_access.into().map(flag))
+            .bind(scim_enabled.into().map(flag))
             .fetch_optional(&self.pool)
             .await?;
         match row {

@@ -12,7 +12,7 @@ use super::{AppState, session};
 use crate::model::{Id, Member, Provisioning};
 use crate::saml::rejection::{Code, Rejection};
 use crate::saml::validate::{
-    self, AcsError, Login, ReplayCache, RequestStore, StoreFuture, TeamSso,
+    self, AcsError, Login, ReplayCache, RequestStore, StoreFuture, TeamError, TeamSso,
 };
 use crate::store::{NewMember, ReplayOutcome, Store, StoreError};
 use axum::body::Body;
@@ -109,22 +109,40 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), Rejection> {
         ))
 }
 
-/// The team whose Issuer this is, with its pinned certificates.
-async fn find_team(state: &AppState, issuer: &str) -> Result<Option<TeamSso>, String> {
+/// The team whose Issuer this is, with its pinned certificates valid at `now`.
+async fn find_team(
+    state: &AppState,
+    issuer: &str,
+    now: OffsetDateTime,
+) -> Result<Option<TeamSso>, TeamError> {
+    let storage = |slug: Option<String>, detail: String| TeamError {
+        slug,
+        error: AcsError::Storage(detail),
+    };
     let Some((team, settings)) = state
         .store
         .sso_by_issuer(issuer)
         .await
-        .map_err(|e| format!("team lookup: {e}"))?
+        .map_err(|e| storage(None, format!("team lookup: {e}")))?
     else {
         return Ok(None);
     };
+    let slug = team.slug.clone();
     state
         .trust
-        .team_sso(&state.store, team, settings)
+        .team_sso(&state.store, team, settings, now)
         .await
         .map(Some)
-        .map_err(|e| format!("loading the team's metadata: {e}"))
+        .map_err(|e| match e.rejection() {
+            Some(rejection) => TeamError {
+                slug: Some(slug.clone()),
+                error: AcsError::Rejected(rejection),
+            },
+            None => storage(
+                Some(slug.clone()),
+                format!("loading the team's metadata: {e}"),
+            ),
+        })
 }
 
 pub async fn consume(
@@ -155,7 +173,7 @@ pub async fn consume(
         let state = state.clone();
         let runtime = tokio::runtime::Handle::current();
         move || {
-            let mut find = |issuer: &str| runtime.block_on(find_team(&state, issuer));
+            let mut find = |issuer: &str| runtime.block_on(find_team(&state, issuer, now));
             validate::judge(&form_value, &state.sp, now, &mut find)
         }
     };
@@ -163,8 +181,7 @@ pub async fn consume(
         PoolError::Busy(rejection) => WebError::refused(None, rejection),
         PoolError::Panicked(detail) => WebError::internal(None, "judging the response", detail),
     })?;
-    let slug = judged.team.as_ref().map(|t| t.team.slug.clone());
-    let slug = slug.as_deref();
+    let slug = judged.slug.as_deref();
     let login = judged.outcome.map_err(|e| match e {
         AcsError::Rejected(rejection) => WebError::refused(slug, rejection),
         AcsError::Storage(detail) => WebError::internal(slug, "finding the team", detail),

@@ -9,15 +9,16 @@
 //! | Method and path                      | Body (JSON)                                   | Success |
 //! |--------------------------------------|-----------------------------------------------|---------|
 //! | `POST /admin/teams`                  | `slug`, `plan`?, `api_access`?, `scim`?        | 201 team, `api_key` when created with API access (shown once) |
-//! | `PUT /admin/teams/{slug}/plan`       | `plan`, `api_access`, `scim` (all required)    | 200 team |
-//! | `PUT /admin/teams/{slug}/sso`        | `issuer`, `metadata_xml` or `metadata_url`, `allow_idp_initiated`?, `provisioning`?, `allow_sha1`?, `member_key`? | 200 settings and `show` |
+//! | `PUT /admin/teams/{slug}/plan`       | `plan`, `api_access`?, `scim`?                 | 200 team |
+//! | `PUT /admin/teams/{slug}/sso`        | `issuer`, `metadata_xml` or `metadata_url`, `allow_idp_initiated`?, `provisioning`?, `allow_sha1`?, `member_key`? | 200 settings, `warnings` and `show` |
 //! | `POST /admin/teams/{slug}/api-keys`  | none                                          | 201 `{"api_key": …}` (shown once) |
-//! | `GET /admin/teams/{slug}`            | none                                          | 200 `{"slug": …, "show": …}` |
+//! | `GET /admin/teams/{slug}`            | none                                          | 200 `{"slug": …, "show": …, "metadata_fetch": …}` |
 //!
 //! Defaults follow the CLI: `plan` "custom", `api_access` and `scim` false on create;
 //! `allow_idp_initiated` true, `provisioning` "jit", `allow_sha1` false, `member_key` "email" on SSO. `PUT …/plan`
-//! replaces all three switches, so all three are required: a forgotten `scim` would otherwise
-//! switch a customer's provisioning off. `null` counts as absent; unknown fields are refused.
+//! sets the plan and only the switches it is given, as `sp team plan` does: an absent `scim`
+//! leaves provisioning as it is. `null` counts as absent; unknown fields are refused. Saving SSO
+//! on a plan without SSO succeeds with a warning in `warnings` (`[{"code", "message"}]`).
 //! Any Content-Type is accepted (the bearer token, which browsers never attach on their own, is
 //! what keeps cross-site requests out).
 //!
@@ -27,14 +28,16 @@
 //! Errors are `{"code": …, "message": …}`: the code of [`AdminError::code`] for refused
 //! operations (`bad_slug`, `no_such_team`, `bad_metadata`, `metadata_fetch_failed`, `conflict`,
 //! …) and the codes of [`ApiError::code`] for requests this layer refuses itself; the message
-//! names the field and the fix. Internal faults (database down) answer 500 with a fixed message;
+//! names the field and the fix. Metadata and fetch failures add `reason`, the underlying code
+//! ([`AdminError::reason`]: `entity_id_mismatch`, `address_forbidden`, `timeout`, …). Internal faults (database down) answer 500 with a fixed message;
 //! the detail goes to the log.
 
-use crate::admin::{self, AdminError, SsoForm};
-use crate::model::{MemberKey, MetadataSource, Plan, Provisioning, SsoSettings, Team};
+use crate::admin::{self, AdminError, SsoForm, SsoSaved};
+use crate::model::{MemberKey, MetadataSource, Plan, Provisioning, Team};
 use crate::saml::fetch::{FetchError, check_url};
 use crate::saml::metadata::MAX_METADATA_BYTES;
-use crate::store::StoreError;
+use crate::saml::refresh;
+use crate::store::{MetadataCache, StoreError};
 use crate::web::AppState;
 use axum::Router;
 use axum::body::Bytes;
@@ -195,8 +198,10 @@ impl ApiError {
             | ApiError::BadMetadataUrl(_)
             | ApiError::BadPath(_) => StatusCode::BAD_REQUEST,
             ApiError::Admin(e) => match e {
-                AdminError::BadSlug(_) | AdminError::Metadata(_) => StatusCode::BAD_REQUEST,
+                AdminError::BadSlug(_) | AdminError::Metadata { .. } => StatusCode::BAD_REQUEST,
                 AdminError::NoSuchTeam(_) => StatusCode::NOT_FOUND,
+                // Nothing was asked of the IdP: the URL itself is what must change.
+                AdminError::Fetch(FetchError::AddressForbidden { .. }) => StatusCode::BAD_REQUEST,
                 AdminError::Fetch(_) => StatusCode::BAD_GATEWAY,
                 AdminError::Store(
                     StoreError::Conflict { .. } | StoreError::MetadataSourceChanged { .. },
@@ -221,8 +226,14 @@ impl IntoResponse for ApiError {
         } else {
             self.to_string()
         };
-        let mut response =
-            json_response(status, &json!({ "code": self.code(), "message": message }));
+        let mut body = json!({ "code": self.code(), "message": message });
+        if let ApiError::Admin(admin) = &self
+            && let Some(reason) = admin.reason()
+        {
+            // `body` is an object (built just above), so indexing inserts rather than panics.
+            body["reason"] = Value::String(reason.to_owned());
+        }
+        let mut response = json_response(status, &body);
         let challenge = match self {
             ApiError::MissingToken => Some(r#"Bearer realm="ssolab-admin""#),
             ApiError::WrongToken => Some(r#"Bearer realm="ssolab-admin", error="invalid_token""#),
@@ -449,11 +460,11 @@ async fn set_plan(
     let slug = slug_of(path)?;
     let mut fields = Fields::parse(body)?;
     let plan = required(fields.plan("plan")?, "plan")?;
-    let api_access = required(fields.bool("api_access")?, "api_access")?;
-    let scim = required(fields.bool("scim")?, "scim")?;
+    let api_access = fields.bool("api_access")?;
+    let scim = fields.bool("scim")?;
     fields.finish(ACCEPTED)?;
     let team = admin::set_plan(&state.store, &slug, plan, api_access, scim).await?;
-    tracing::info!(team = %team.slug, plan = team.plan.as_str(), api_access, scim, "admin API: plan set");
+    tracing::info!(team = %team.slug, plan = team.plan.as_str(), api_access = team.api_access, scim = team.scim_enabled, "admin API: plan set");
     Ok(json_response(StatusCode::OK, &team_json(&team)))
 }
 
@@ -523,16 +534,22 @@ async fn set_sso(
     };
     fields.finish(ACCEPTED)?;
     let now = state.clock.now();
-    let settings = admin::set_sso(&state.store, &state.http, &slug, form, now).await?;
-    tracing::info!(team = %slug, issuer = %settings.idp_issuer, "admin API: sso set");
+    let saved = admin::set_sso(&state.store, &state.http, &slug, form, now).await?;
+    tracing::info!(team = %slug, issuer = %saved.settings.idp_issuer, warnings = saved.warnings.len(), "admin API: sso set");
     let show = admin::show(&state.store, &slug, now).await?;
     Ok(json_response(
         StatusCode::OK,
-        &sso_json(&slug, &settings, &show),
+        &sso_json(&slug, &saved, &show),
     ))
 }
 
-fn sso_json(slug: &str, settings: &SsoSettings, show: &str) -> Value {
+fn sso_json(slug: &str, saved: &SsoSaved, show: &str) -> Value {
+    let settings = &saved.settings;
+    let warnings: Vec<Value> = saved
+        .warnings
+        .iter()
+        .map(|w| json!({ "code": w.code(), "message": w.to_string() }))
+        .collect();
     let (source, url) = match &settings.metadata {
         MetadataSource::Static(_) => ("static", None),
         MetadataSource::Url(url) => ("url", Some(url.as_str())),
@@ -546,6 +563,7 @@ fn sso_json(slug: &str, settings: &SsoSettings, show: &str) -> Value {
         "provisioning": settings.provisioning.as_str(),
         "allow_sha1": settings.allow_sha1,
         "member_key": settings.member_key.as_str(),
+        "warnings": warnings,
         "show": show,
     })
 }
@@ -565,7 +583,9 @@ async fn issue_api_key(
     ))
 }
 
-/// `GET /admin/teams/{slug}`: [`admin::show`], the text `sp team show` prints.
+/// `GET /admin/teams/{slug}`: [`admin::show`], the text `sp team show` prints, and the state of
+/// the metadata URL's fetches as data (`metadata_fetch`, `null` for static metadata or before a
+/// fetch was recorded): the last error as its code and the words derived from it.
 async fn show_team(
     _: Operator,
     State(state): State<AppState>,
@@ -573,10 +593,31 @@ async fn show_team(
 ) -> Result<Response, ApiError> {
     let slug = slug_of(path)?;
     let show = admin::show(&state.store, &slug, state.clock.now()).await?;
+    let fetch = admin::metadata_status(&state.store, &slug)
+        .await?
+        .map(|cache| metadata_fetch_json(&cache));
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "slug": slug, "show": show }),
+        &json!({ "slug": slug, "show": show, "metadata_fetch": fetch }),
     ))
+}
+
+fn metadata_fetch_json(cache: &MetadataCache) -> Value {
+    let last_error = match (&cache.last_error, cache.last_error_at) {
+        (Some(code), Some(at)) => json!({
+            "code": code,
+            "message": refresh::describe(code),
+            "at": instant(at),
+        }),
+        _ => Value::Null,
+    };
+    json!({
+        "url": cache.source,
+        "fetched_at": cache.fetched_at.map(instant),
+        "last_error": last_error,
+        "consecutive_failures": cache.consecutive_failures,
+        "next_refresh_at": instant(cache.next_refresh_at),
+    })
 }
 
 /// The admin routes, with their paths under `/admin`; merged into [`crate::web::router`].
@@ -649,12 +690,17 @@ mod tests {
                 "no_such_team",
             ),
             (
-                ApiError::from(AdminError::Metadata("x".into())),
+                ApiError::from(AdminError::Metadata {
+                    url: None,
+                    error: crate::saml::metadata::MetadataError::NoSigningCertificate,
+                }),
                 400,
                 "bad_metadata",
             ),
             (
-                ApiError::from(AdminError::Fetch("x".into())),
+                ApiError::from(AdminError::Fetch(FetchError::Dns {
+                    url: "https://idp.example/m".into(),
+                })),
                 502,
                 "metadata_fetch_failed",
             ),

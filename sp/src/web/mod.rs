@@ -39,9 +39,9 @@ pub struct AppState {
     pub encryption_certificate: Option<String>,
     /// The admin API's operator token; `None` turns the admin API off (its routes answer 404).
     pub operator_token: Option<admin_api::OperatorToken>,
-    /// Client for fetching metadata URLs when the admin API sets SSO
-    /// (`crate::saml::fetch::metadata_client`).
-    pub http: reqwest::Client,
+    /// Fetches metadata URLs when the admin API sets SSO (its limits say whether private
+    /// addresses may be fetched from).
+    pub http: crate::saml::fetch::MetadataFetcher,
     /// Where responses are parsed, verified and decrypted (one worker per core by default).
     pub cpu: cpu::CpuPool,
 }
@@ -54,7 +54,7 @@ impl AppState {
         store: Store,
         sp: SpConfig,
         clock: Arc<dyn Clock>,
-        http: reqwest::Client,
+        http: crate::saml::fetch::MetadataFetcher,
     ) -> AppState {
         AppState {
             store,
