@@ -149,13 +149,28 @@ pub fn request_host<'a>(uri: &'a Uri, headers: &'a HeaderMap) -> Option<&'a str>
     })
 }
 
+/// Whether `host` is the base URL's host, but for a `www.` and letter case.
+fn is_base_host(host: &str, sp: &SpConfig) -> bool {
+    near_miss::without_www(host)
+        .0
+        .eq_ignore_ascii_case(near_miss::without_www(sp.base_host()).0)
+}
+
 /// The received URL without its query. Its scheme is `X-Forwarded-Proto`'s when a proxy sent
-/// one, else the base URL's: TLS ends in front of the SP, which cannot see the browser's scheme.
+/// one; else, for the public host, the base URL's (TLS ends in front of the SP, which cannot
+/// see the browser's scheme); else `http`, the SP's own listener's.
 pub fn received_url(sp: &SpConfig, uri: &Uri, headers: &HeaderMap) -> String {
+    let host = request_host(uri, headers);
+    let scheme = forwarded_proto(headers).unwrap_or_else(|| {
+        if host.is_some_and(|h| is_base_host(h, sp)) {
+            sp.base_scheme()
+        } else {
+            "http"
+        }
+    });
     format!(
-        "{}://{}{}",
-        forwarded_proto(headers).unwrap_or(sp.base_scheme()),
-        request_host(uri, headers).unwrap_or("(no Host header)"),
+        "{scheme}://{}{}",
+        host.unwrap_or("(no Host header)"),
         uri.path()
     )
 }
@@ -222,14 +237,9 @@ impl Arrival {
     /// What arrived: `body` is the request body read up to the ACS's cap, `None` when larger.
     pub fn new(parts: &Parts, body: Option<&[u8]>, sp: &SpConfig) -> Arrival {
         let path = parts.uri.path().to_owned();
-        let base_host = sp.base_host();
         let host = request_host(&parts.uri, &parts.headers)
-            .filter(|h| {
-                near_miss::without_www(h)
-                    .0
-                    .eq_ignore_ascii_case(near_miss::without_www(base_host).0)
-            })
-            .unwrap_or(base_host);
+            .filter(|h| is_base_host(h, sp))
+            .unwrap_or(sp.base_host());
         let scheme = forwarded_proto(&parts.headers).unwrap_or(sp.base_scheme());
         Arrival {
             method: parts.method.clone(),
