@@ -392,8 +392,14 @@ async fn http_to_https_redirect_is_logged_and_the_get_names_it() {
         post_form(&sp, "/api/saml/consume", &form_value).header("x-forwarded-proto", "http"),
     )
     .await;
-    assert_eq!(redirected.status, 301);
-    assert_eq!(redirected.location, ACS_URL);
+    assert_eq!(
+        (
+            redirected.status,
+            redirected.location.as_str(),
+            redirected.code.as_str()
+        ),
+        (301, ACS_URL, "saml_response_redirected")
+    );
     let log = logs.take();
     assert!(
         log.contains(&format!(
@@ -432,8 +438,9 @@ async fn http_to_https_redirect_is_logged_and_the_get_names_it() {
     )
     .await;
     assert_eq!(
-        (page.status, page.location.as_str()),
-        (301, "https://www.qualified.io/login")
+        (page.status, page.location.as_str(), page.code.as_str()),
+        (301, "https://www.qualified.io/login", ""),
+        "a plain redirect carries no code"
     );
     let log = logs.take();
     assert!(
@@ -466,14 +473,19 @@ async fn apex_to_www_redirect_keeps_the_base_urls_scheme_and_is_logged() {
     )
     .await;
     assert_eq!(
-        (redirected.status, redirected.location.as_str()),
-        (301, acs)
+        (
+            redirected.status,
+            redirected.location.as_str(),
+            redirected.code.as_str()
+        ),
+        (301, acs, "saml_response_redirected")
     );
     let log = logs.take();
     assert!(
         log.contains(&format!(
             "a SAMLResponse was posted to http://qualified.io/api/saml/consume and redirected to {acs}: the browser will re-send it as a GET"
-        )) && log.contains("team=\"acme\""),
+        )) && log.contains("code=\"saml_response_redirected\"")
+            && log.contains("team=\"acme\""),
         "{log}"
     );
     let follow = answer(
@@ -698,3 +710,45 @@ async fn misdirected_responses_change_nothing_stored(db: TestDb) {
 }
 
 on_both_backends!(misdirected_responses_change_nothing_stored);
+
+/// `sp serve --redirect-http --base-url BASE --listen LISTEN`: exit code and stderr.
+fn serve_with_redirect_http(base: &str, listen: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sp"))
+        .args([
+            "serve",
+            "--redirect-http",
+            "--base-url",
+            base,
+            "--listen",
+            listen,
+        ])
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("sp.db").display()),
+        )
+        .output()
+        .expect("run sp");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn serve_refuses_redirect_http_without_an_https_base_url() {
+    let (code, stderr) = serve_with_redirect_http("http://127.0.0.1:8080", "127.0.0.1:0");
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("--redirect-http sends plain http to the --base-url, which is http://127.0.0.1:8080: give an https:// --base-url"),
+        "{stderr}"
+    );
+    // Positive control: with an https base URL it gets past the check (and stops at a listen
+    // address that cannot be bound, so that the test does not serve).
+    let (code, stderr) = serve_with_redirect_http("https://www.qualified.io", "256.0.0.1:0");
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("--listen 256.0.0.1:0") && !stderr.contains("--redirect-http"),
+        "{stderr}"
+    );
+}

@@ -40,6 +40,9 @@ pub enum DiagnosticCode {
     NotFound,
     /// A form larger than the ACS would read, sent to a page that takes none this large.
     TooLarge,
+    /// A POST carrying a SAMLResponse that the SP redirected (canonical host, http to https):
+    /// on the 301 and in the log, since the browser will re-send it as a GET without it.
+    SamlResponseRedirected,
 }
 
 impl DiagnosticCode {
@@ -52,6 +55,7 @@ impl DiagnosticCode {
             DiagnosticCode::MethodNotAllowed => "method_not_allowed",
             DiagnosticCode::NotFound => "not_found",
             DiagnosticCode::TooLarge => "too_large",
+            DiagnosticCode::SamlResponseRedirected => "saml_response_redirected",
         }
     }
 }

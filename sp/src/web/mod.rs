@@ -134,8 +134,15 @@ async fn redirects(State(state): State<AppState>, request: Request, next: Next) 
     } else {
         None
     };
+    // 301, like production: browsers re-send a POST as a GET after it.
+    let mut response = (
+        StatusCode::MOVED_PERMANENTLY,
+        [(header::LOCATION, location.clone())],
+    )
+        .into_response();
     match carried {
         Some(carried) => {
+            let code = diagnostics::DiagnosticCode::SamlResponseRedirected.as_str();
             let sender = diagnostics::peek_sender(&state, carried.value).await;
             let team = sender
                 .as_ref()
@@ -143,7 +150,7 @@ async fn redirects(State(state): State<AppState>, request: Request, next: Next) 
                 .unwrap_or("-");
             let issuer = sender.as_ref().map_or("-", |s| s.issuer.as_str());
             tracing::warn!(
-                code = diagnostics::DiagnosticCode::AcsGet.as_str(),
+                code,
                 team,
                 issuer = ?issuer,
                 from = %from,
@@ -151,17 +158,16 @@ async fn redirects(State(state): State<AppState>, request: Request, next: Next) 
                 "a SAMLResponse was posted to {from} and redirected to {to}: the browser will re-send it as a GET, without the response; register exactly {} in the IdP",
                 state.sp.acs_url()
             );
+            // Browsers ignore it; a test tool that does not follow redirects learns why.
+            response
+                .headers_mut()
+                .insert(pages::CODE_HEADER, header::HeaderValue::from_static(code));
         }
         None => {
             tracing::info!(method = %parts.method, from = %from, to = %to, "redirected {} {from} to {to}", parts.method)
         }
     }
-    // 301, like production: browsers re-send a POST as a GET after it.
-    (
-        StatusCode::MOVED_PERMANENTLY,
-        [(header::LOCATION, location)],
-    )
-        .into_response()
+    response
 }
 
 /// Every route of the SP.
