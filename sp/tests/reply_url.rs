@@ -310,12 +310,19 @@ async fn the_acs_answers_every_method_but_post_with_405_and_allow_post() {
         !log.contains("letter case") && !log.contains("acs_path_near_miss"),
         "HEAD and friends are no near miss: {log}"
     );
-    // Every other route's 405 carries Allow too.
-    let a = answer(http().delete(sp.url("/login"))).await;
-    assert_eq!(
-        (a.status, a.code.as_str(), a.allow.as_str()),
-        (405, "method_not_allowed", "GET,HEAD")
-    );
+    // Every other route's 405 carries Allow too, the admin API's included.
+    for (method, path, allow) in [
+        (reqwest::Method::DELETE, "/login", "GET,HEAD"),
+        (reqwest::Method::GET, "/logout", "POST"),
+        (reqwest::Method::GET, "/admin/teams", "POST"),
+    ] {
+        let a = answer(http().request(method.clone(), sp.url(path))).await;
+        assert_eq!(
+            (a.status, a.code.as_str(), a.allow.as_str()),
+            (405, "method_not_allowed", allow),
+            "{method} {path}"
+        );
+    }
 }
 
 #[tokio::test]
