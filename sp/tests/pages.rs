@@ -165,6 +165,20 @@ fn acs_get_pages_read_by_what_the_browser_tells() {
         let arrival = arrival(Method::GET, "/api/saml/consume", &headers, b"", &sp);
         snapshot(name, &arrival, &sp, Route::OtherMethods);
     }
+    // The HTTP-Redirect binding at the ACS: the right URL, the wrong binding.
+    let in_url = arrival(
+        Method::GET,
+        "/api/saml/consume?SAMLResponse=fZJBb4IwFMe%2F",
+        &[],
+        b"",
+        &sp,
+    );
+    snapshot(
+        "acs_get_with_the_response_in_the_url",
+        &in_url,
+        &sp,
+        Route::OtherMethods,
+    );
     let put = arrival(Method::PUT, "/api/saml/consume", &[], b"", &sp);
     snapshot("acs_put", &put, &sp, Route::OtherMethods);
 }

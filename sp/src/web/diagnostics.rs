@@ -437,6 +437,13 @@ pub fn diagnose(arrival: &Arrival, site: Site<'_>, route: Route) -> Diagnosis {
     }
 }
 
+/// The explanation for a response that came in the URL rather than in a POSTed form.
+fn in_the_url(acs: &str) -> String {
+    format!(
+        "The SAML response came in the URL (the HTTP-Redirect binding), but SAML responses must be POSTed (the HTTP-POST binding): choose HTTP POST as the binding in the IdP, with {acs} as its URL."
+    )
+}
+
 /// A request at the ACS's own path with a method other than POST.
 fn at_the_acs(arrival: &Arrival, site: Site<'_>, received: String) -> Diagnosis {
     let sp = site.sp;
@@ -464,9 +471,7 @@ fn at_the_acs(arrival: &Arrival, site: Site<'_>, received: String) -> Diagnosis 
     }
     let mut paragraphs = Vec::new();
     if arrival.saml_response.is_some() {
-        paragraphs.push(format!(
-            "The SAML response came in the URL (the HTTP-Redirect binding), but SAML responses must be POSTed (the HTTP-POST binding): choose HTTP POST as the binding in the IdP, with {acs} as its URL."
-        ));
+        paragraphs.push(in_the_url(&acs));
     } else {
         match get_cause(&arrival.hints) {
             GetCause::Redirect => paragraphs.push(format!(
@@ -536,9 +541,7 @@ fn misdirected(
         "Usual cause: a stale or default Reply URL in the IdP, kept from an app template or another SP (such as /saml/consume, /sso/saml, / or /login). Set the IdP's Reply URL (Assertion Consumer Service URL, Single Sign-On URL) to exactly {acs}."
     ));
     if place == Place::Query {
-        paragraphs.push(
-            "The response came in the URL (the HTTP-Redirect binding); SAML responses must be POSTed (the HTTP-POST binding): choose HTTP POST as the binding in the IdP.".to_owned(),
-        );
+        paragraphs.push(in_the_url(&acs));
     }
     if sp.acs_path != ACS_PATH {
         paragraphs.push(format!(
