@@ -626,9 +626,10 @@ async fn log(state: &AppState, arrival: &Arrival, diagnosis: &Diagnosis) {
         received = %arrival.url,
         acs = %acs,
         differences = %differences,
-        sec_fetch_site = ?hints.sec_fetch_site.as_deref().unwrap_or("-"),
-        user_activated = hints.user_activated,
-        referer = ?hints.referer.as_deref().unwrap_or("-"),
+        // The browser's hints, only when it sent them (a `None` field is left out).
+        sec_fetch_site = hints.sec_fetch_site.as_deref(),
+        user_activated = hints.user_activated.then_some(true),
+        referer = hints.referer.as_deref(),
         "{}",
         match diagnosis.code {
             DiagnosticCode::SamlResponseMisdirected =>
