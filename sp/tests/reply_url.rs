@@ -759,3 +759,21 @@ fn serve_refuses_redirect_http_without_an_https_base_url() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn every_diagnostic_page_carries_its_code_header() {
+    let (_logs, _guard) = Logs::capture();
+    let sp = start(|_, _| {}).await;
+    for (path, status, code) in [
+        ("/api/saml/login/nobody", 404, "unknown_team"),
+        ("/nothing-here", 404, "not_found"),
+        ("/logout", 405, "method_not_allowed"),
+    ] {
+        let a = answer(http().get(sp.url(path))).await;
+        assert_eq!((a.status, a.code.as_str()), (status, code), "{path}");
+        assert!(a.body.contains(&format!("<code>{code}</code>")), "{path}");
+    }
+    // Positive control: a page that is no diagnosis carries no code.
+    let login = answer(http().get(sp.url("/login"))).await;
+    assert_eq!((login.status, login.code.as_str()), (200, ""));
+}

@@ -12,15 +12,6 @@ use time::Duration;
 /// How long an AuthnRequest waits for its Response.
 const REQUEST_LIFETIME: Duration = Duration::minutes(10);
 
-fn page(status: StatusCode, html: String) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        html,
-    )
-        .into_response()
-}
-
 /// `GET /login`: "SSO LOG IN" appears once a first IdP-initiated login set the team cookie.
 pub async fn login_page(headers: HeaderMap) -> Html<String> {
     let team = session::cookie(&headers, session::SSO_TEAM_COOKIE)
@@ -42,13 +33,11 @@ pub async fn sp_initiated(
     Query(query): Query<LoginQuery>,
 ) -> Response {
     let not_found = || {
-        page(
+        pages::diagnostic_response(
             StatusCode::NOT_FOUND,
-            pages::diagnostic(
-                "Unknown team",
-                "unknown_team",
-                "No team with single sign-on has this login URL. Check the link, or log in from your identity provider's portal.",
-            ),
+            "Unknown team",
+            "unknown_team",
+            "No team with single sign-on has this login URL. Check the link, or log in from your identity provider's portal.",
         )
     };
     let team = match state.store.team_by_slug(&slug).await {
@@ -62,13 +51,11 @@ pub async fn sp_initiated(
         Err(e) => return super::internal("SSO settings lookup", e),
     };
     if team.plan != Plan::Custom {
-        return page(
+        return pages::diagnostic_response(
             StatusCode::FORBIDDEN,
-            pages::diagnostic(
-                "Single sign-on is not enabled",
-                "sso_not_enabled",
-                crate::saml::rejection::Code::SsoNotEnabled.hint(),
-            ),
+            "Single sign-on is not enabled",
+            "sso_not_enabled",
+            crate::saml::rejection::Code::SsoNotEnabled.hint(),
         );
     }
     let metadata = match state.trust.metadata(&state.store, &settings).await {
@@ -77,13 +64,11 @@ pub async fn sp_initiated(
     };
     // Redirect when the IdP offers it (the usual case), else POST (JumpCloud offers only POST).
     let Some(endpoint) = metadata.preferred_sso().cloned() else {
-        return page(
+        return pages::diagnostic_response(
             StatusCode::BAD_GATEWAY,
-            pages::diagnostic(
-                "The IdP takes no login requests",
-                "no_sso_url",
-                "The IdP's metadata lists no SingleSignOnService with the HTTP-Redirect or HTTP-POST binding. Log in from the IdP's portal instead.",
-            ),
+            "The IdP takes no login requests",
+            "no_sso_url",
+            "The IdP's metadata lists no SingleSignOnService with the HTTP-Redirect or HTTP-POST binding. Log in from the IdP's portal instead.",
         );
     };
     let sso_url = endpoint.location.as_str();
@@ -99,8 +84,9 @@ pub async fn sp_initiated(
     let request = authn_request::build(&id, &state.sp.entity_id, &state.sp.acs_url(), sso_url, now);
     let relay = query.relay_state.filter(|r| session::same_site_path(r));
     if endpoint.binding == Binding::HttpPost {
-        return page(
+        return pages::respond(
             StatusCode::OK,
+            None,
             pages::post_binding(
                 sso_url,
                 &authn_request::post_value(&request),
@@ -130,7 +116,7 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response
     let member = state.store.member_by_id(&row.team_id, &row.member_id).await;
     match (team, member) {
         (Ok(Some(team)), Ok(Some(member))) if member.active => {
-            page(StatusCode::OK, pages::home(&team, &member))
+            pages::respond(StatusCode::OK, None, pages::home(&team, &member))
         }
         (Ok(_), Ok(_)) => Redirect::to("/login").into_response(),
         (Err(e), _) | (_, Err(e)) => super::internal("member lookup", e),
