@@ -93,8 +93,10 @@ async fn sp_metadata(State(state): State<AppState>) -> Response {
 /// Where the SP sends a request instead, as production does: to `--canonical-host` when the
 /// request names another host, and to https when `--redirect-http` is on and the proxy in front
 /// says the browser used plain http. The scheme is the base URL's, so that a plain-http local
-/// SP redirects to a URL it serves; the ACS's own path becomes the public one.
-fn redirect_target(state: &AppState, parts: &Parts) -> Option<String> {
+/// SP redirects to a URL it serves; the ACS's own path becomes the public one. Returns the
+/// `Location` and, for the log, the same URL without the received query (which may hold a
+/// response).
+fn redirect_target(state: &AppState, parts: &Parts) -> Option<(String, String)> {
     let sp = &state.sp;
     let host = diagnostics::request_host(&parts.uri, &parts.headers).unwrap_or("");
     let other_host = state
@@ -109,23 +111,29 @@ fn redirect_target(state: &AppState, parts: &Parts) -> Option<String> {
         return None;
     }
     let to_host = state.canonical_host.as_deref().unwrap_or(sp.base_host());
-    let path = match parts.uri.path_and_query().map_or("/", |p| p.as_str()) {
-        ACS_PATH => sp.acs_path.as_str(),
-        other => other,
-    };
-    Some(format!("{}://{to_host}{path}", sp.base_scheme()))
+    let origin = format!("{}://{to_host}", sp.base_scheme());
+    Some(
+        match parts.uri.path_and_query().map_or("/", |p| p.as_str()) {
+            ACS_PATH => {
+                let acs = format!("{origin}{}", sp.acs_path);
+                (acs.clone(), acs)
+            }
+            other => (
+                format!("{origin}{other}"),
+                format!("{origin}{}", parts.uri.path()),
+            ),
+        },
+    )
 }
 
 /// The canonical-host and http-to-https redirects, each logged: a warning when it turns the
 /// IdP's POST of a SAMLResponse into a GET that arrives without it.
 async fn redirects(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
-    let Some(location) = redirect_target(&state, &parts) else {
+    let Some((location, to)) = redirect_target(&state, &parts) else {
         return next.run(Request::from_parts(parts, body)).await;
     };
     let from = diagnostics::received_url(&state.sp, &parts.uri, &parts.headers);
-    // The log names the target without the received query, which may hold a response.
-    let to = location.split('?').next().unwrap_or(&location);
     let carried = if parts.method == Method::POST {
         let body = axum::body::to_bytes(body, state.sp.form_body_cap())
             .await
@@ -137,7 +145,7 @@ async fn redirects(State(state): State<AppState>, request: Request, next: Next) 
     // 301, like production: browsers re-send a POST as a GET after it.
     let mut response = (
         StatusCode::MOVED_PERMANENTLY,
-        [(header::LOCATION, location.clone())],
+        [(header::LOCATION, location)],
     )
         .into_response();
     match carried {
