@@ -52,6 +52,34 @@ impl SpConfig {
     pub fn acs_url(&self) -> String {
         format!("{}{}", self.base_url.trim_end_matches('/'), self.acs_path)
     }
+
+    /// The largest form body the ACS reads. The form carries base64 (4/3 of the XML) and
+    /// URL-encoding: twice the XML cap bounds it. Whatever else inspects a posted form (the
+    /// diagnostics for responses posted elsewhere) reads no more than the ACS would.
+    pub fn form_body_cap(&self) -> usize {
+        self.limits.max_bytes * 2
+    }
+
+    /// The scheme of `base_url` (`https` when it names none), which redirects keep.
+    pub fn base_scheme(&self) -> &str {
+        self.base_url
+            .split_once("://")
+            .map_or("https", |(scheme, _)| scheme)
+    }
+
+    /// The host (and port) of `base_url`.
+    pub fn base_host(&self) -> &str {
+        let rest = self
+            .base_url
+            .split_once("://")
+            .map_or(self.base_url.as_str(), |(_, rest)| rest);
+        rest.split(['/', '?', '#']).next().unwrap_or(rest)
+    }
+
+    /// The login page's public URL, where a person starts "SSO LOG IN".
+    pub fn login_url(&self) -> String {
+        format!("{}/login", self.base_url.trim_end_matches('/'))
+    }
 }
 
 #[cfg(test)]
@@ -65,6 +93,21 @@ mod tests {
         let mut sp = SpConfig::qualified();
         sp.base_url = "https://www.qualified.io/".to_owned();
         assert_eq!(sp.acs_url(), "https://www.qualified.io/api/saml/consume");
+    }
+
+    #[test]
+    fn base_scheme_and_host_come_from_the_base_url() {
+        let mut sp = SpConfig::qualified();
+        assert_eq!(
+            (sp.base_scheme(), sp.base_host()),
+            ("https", "www.qualified.io")
+        );
+        sp.base_url = "http://127.0.0.1:8080/".to_owned();
+        assert_eq!(
+            (sp.base_scheme(), sp.base_host()),
+            ("http", "127.0.0.1:8080")
+        );
+        assert_eq!(sp.login_url(), "http://127.0.0.1:8080/login");
     }
 
     #[test]

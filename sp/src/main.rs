@@ -67,9 +67,14 @@ struct ServeArgs {
     /// Leave `Secure` off cookies (for plain http://localhost only)
     #[arg(long)]
     insecure_cookies: bool,
-    /// Redirect (301) every other Host to this one, as production redirects to www
+    /// Redirect (301) every other Host to this one, as production redirects to www; the
+    /// redirect keeps the scheme of --base-url
     #[arg(long)]
     canonical_host: Option<String>,
+    /// Redirect (301) plain http to the https --base-url, as production does behind a
+    /// TLS-terminating proxy: "plain http" is what the proxy's `X-Forwarded-Proto: http` says
+    #[arg(long)]
+    redirect_http: bool,
     /// Operator token for the admin HTTP API under /admin (at least 16 visible characters, e.g.
     /// `openssl rand -hex 32`); without it the admin API is off
     #[arg(long, env = "SSOLAB_OPERATOR_TOKEN", hide_env_values = true)]
@@ -302,6 +307,13 @@ async fn serve(
     http: MetadataFetcher,
     args: ServeArgs,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    if args.redirect_http && !args.base_url.starts_with("https://") {
+        return Err(format!(
+            "--redirect-http sends plain http to the --base-url, which is {}: give an https:// --base-url, or leave --redirect-http off",
+            args.base_url
+        )
+        .into());
+    }
     let mut sp = SpConfig::qualified();
     sp.base_url = args.base_url;
     sp.acs_path = args.public_acs_path;
@@ -319,6 +331,7 @@ async fn serve(
     let mut state = AppState::new(store.clone(), sp, Arc::new(SystemClock), http.clone());
     state.secure_cookies = !args.insecure_cookies;
     state.canonical_host = args.canonical_host;
+    state.redirect_http = args.redirect_http;
     state.encryption_certificate = encryption_certificate;
     state.operator_token = args.operator_token;
     let listener = tokio::net::TcpListener::bind(&args.listen)

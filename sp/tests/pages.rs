@@ -1,11 +1,13 @@
 //! Snapshots of what a person reads: the SP metadata, the login page with and without
-//! "SSO LOG IN", the signed-in page, a refusal page and each near-miss diagnostic page.
+//! "SSO LOG IN", the signed-in page, a refusal page and each diagnostic page of a request that
+//! did not reach the ACS as the IdP's POST (status and `X-SSOLab-Code` above the HTML).
 
 use axum::http::Method;
 use sp::config::SpConfig;
 use sp::model::{Id, Member, Plan, Team};
 use sp::saml::rejection::{Code, Rejection};
-use sp::web::{diagnostics, pages};
+use sp::web::diagnostics::{self, Arrival, Route, Site};
+use sp::web::pages;
 use time::macros::datetime;
 
 #[test]
@@ -76,21 +78,176 @@ fn refusal_page_names_code_and_fix_but_not_the_values() {
     insta::assert_snapshot!(page);
 }
 
+/// A request as the diagnostics see it: `target` on `host`, with extra headers and a body.
+fn arrival(
+    method: Method,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    sp: &SpConfig,
+) -> Arrival {
+    let mut request = axum::http::Request::builder()
+        .method(method)
+        .uri(target)
+        .header("host", "www.qualified.io");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let (parts, ()) = request.body(()).expect("a request").into_parts();
+    Arrival::new(&parts, Some(body), sp)
+}
+
+fn snapshot(name: &str, arrival: &Arrival, sp: &SpConfig, route: Route) {
+    let site = Site {
+        sp,
+        canonical_host: None,
+        redirect_http: false,
+    };
+    let diagnosis = diagnostics::diagnose(arrival, site, route);
+    insta::assert_snapshot!(
+        name,
+        format!(
+            "{}\nX-SSOLab-Code: {}\n{}",
+            diagnosis.status,
+            diagnosis.code.as_str(),
+            diagnosis.html()
+        )
+    );
+}
+
+const FORM: &[u8] = b"SAMLResponse=PHNhbWxwOlJlc3BvbnNlLz4%3D&RelayState=%2F";
+
 #[test]
 fn near_miss_pages() {
+    let sp = SpConfig::qualified();
     for (name, method, path) in [
-        ("acs_get", Method::GET, "/api/saml/consume"),
         ("acs_trailing_slash", Method::POST, "/api/saml/consume/"),
         ("acs_double_slash", Method::POST, "//api/saml/consume"),
         ("acs_case", Method::POST, "/API/saml/consume"),
+        (
+            "acs_case_and_trailing_slash",
+            Method::POST,
+            "/API/saml/consume/",
+        ),
     ] {
-        let (status, code, explanation) = diagnostics::explain(&method, path).expect("a near miss");
-        insta::assert_snapshot!(
+        snapshot(
             name,
-            format!(
-                "{status}\n{}",
-                pages::diagnostic("Not the ACS", code, &explanation)
-            )
+            &arrival(method, path, &[], FORM, &sp),
+            &sp,
+            Route::None,
         );
     }
+}
+
+#[test]
+fn acs_get_pages_read_by_what_the_browser_tells() {
+    let sp = SpConfig::qualified();
+    let okta = ("referer", "https://corp.okta.com/");
+    for (name, headers) in [
+        ("acs_get", vec![]),
+        (
+            "acs_get_after_a_redirect",
+            vec![("sec-fetch-site", "cross-site"), okta],
+        ),
+        (
+            "acs_get_from_a_sign_on_url",
+            vec![
+                ("sec-fetch-site", "cross-site"),
+                ("sec-fetch-user", "?1"),
+                okta,
+            ],
+        ),
+        (
+            "acs_get_from_a_bookmark",
+            vec![("sec-fetch-site", "none"), ("sec-fetch-user", "?1")],
+        ),
+    ] {
+        let arrival = arrival(Method::GET, "/api/saml/consume", &headers, b"", &sp);
+        snapshot(name, &arrival, &sp, Route::OtherMethods);
+    }
+    // The HTTP-Redirect binding at the ACS: the right URL, the wrong binding.
+    let in_url = arrival(
+        Method::GET,
+        "/api/saml/consume?SAMLResponse=fZJBb4IwFMe%2F",
+        &[],
+        b"",
+        &sp,
+    );
+    snapshot(
+        "acs_get_with_the_response_in_the_url",
+        &in_url,
+        &sp,
+        Route::OtherMethods,
+    );
+    let put = arrival(Method::PUT, "/api/saml/consume", &[], b"", &sp);
+    snapshot("acs_put", &put, &sp, Route::OtherMethods);
+}
+
+#[test]
+fn misdirected_response_pages() {
+    let sp = SpConfig::qualified();
+    for (name, method, target, route) in [
+        (
+            "misdirected_stale_reply_url",
+            Method::POST,
+            "/saml/consume",
+            Route::None,
+        ),
+        (
+            "misdirected_home_page",
+            Method::POST,
+            "/",
+            Route::OtherMethods,
+        ),
+        (
+            "misdirected_login_page",
+            Method::POST,
+            "/login",
+            Route::OtherMethods,
+        ),
+    ] {
+        snapshot(name, &arrival(method, target, &[], FORM, &sp), &sp, route);
+    }
+    let in_query = arrival(
+        Method::GET,
+        "/login?SAMLResponse=fZJBb4IwFMe%2F",
+        &[],
+        b"",
+        &sp,
+    );
+    snapshot("misdirected_in_the_query", &in_query, &sp, Route::Served);
+}
+
+#[test]
+fn pages_name_the_public_acs_path() {
+    let mut sp = SpConfig::qualified();
+    sp.acs_path = "/session/sso/saml/acs".to_owned();
+    let stale = arrival(Method::POST, "/sso/saml", &[], FORM, &sp);
+    snapshot(
+        "misdirected_with_a_public_acs_path",
+        &stale,
+        &sp,
+        Route::None,
+    );
+    let get = arrival(Method::GET, "/api/saml/consume", &[], b"", &sp);
+    snapshot(
+        "acs_get_with_a_public_acs_path",
+        &get,
+        &sp,
+        Route::OtherMethods,
+    );
+}
+
+#[test]
+fn other_pages_of_the_fallbacks() {
+    let sp = SpConfig::qualified();
+    let wrong_method = arrival(Method::DELETE, "/login", &[], b"", &sp);
+    snapshot(
+        "method_not_allowed",
+        &wrong_method,
+        &sp,
+        Route::OtherMethods,
+    );
+    let nothing = arrival(Method::GET, "/nothing-here", &[], b"", &sp);
+    snapshot("not_found", &nothing, &sp, Route::None);
 }

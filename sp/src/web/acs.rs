@@ -152,8 +152,7 @@ pub async fn consume(
     let now = state.clock.now();
     let (parts, body) = request.into_parts();
     check_content_type(&parts.headers)?;
-    // The form carries base64 (4/3 of the XML) and URL-encoding; twice the XML cap bounds it.
-    let body_cap = state.sp.limits.max_bytes * 2;
+    let body_cap = state.sp.form_body_cap();
     let body = axum::body::to_bytes(body, body_cap).await.map_err(|_| {
         Rejection::new(Code::TooLarge)
             .expected(format!("a body of at most {body_cap} bytes"))

@@ -6,10 +6,6 @@ use crate::saml::rejection::{Code, Rejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-/// The header every refusal and diagnostic page carries, so that tools (mock-idp's
-/// `post --expect`, the conformance runner) read the code without parsing HTML.
-pub const CODE_HEADER: &str = "x-ssolab-code";
-
 /// Why a request to the SAML routes was not served.
 #[derive(Debug)]
 pub enum WebError {
@@ -21,7 +17,7 @@ pub enum WebError {
     /// The SP failed (a store, a task); the client gets a fixed page.
     Internal {
         team: Option<String>,
-        what: &'static str,
+        what: String,
         detail: String,
     },
 }
@@ -34,14 +30,10 @@ impl WebError {
         }
     }
 
-    pub fn internal(
-        team: Option<&str>,
-        what: &'static str,
-        detail: impl std::fmt::Display,
-    ) -> WebError {
+    pub fn internal(team: Option<&str>, what: &str, detail: impl std::fmt::Display) -> WebError {
         WebError::Internal {
             team: team.map(str::to_owned),
-            what,
+            what: what.to_owned(),
             detail: detail.to_string(),
         }
     }
@@ -72,20 +64,6 @@ pub fn status_for(code: Code) -> StatusCode {
     }
 }
 
-/// An HTML page with its status and code header.
-pub fn page(status: StatusCode, code: &str, html: String) -> Response {
-    let mut response = (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        html,
-    )
-        .into_response();
-    if let Ok(value) = HeaderValue::from_str(code) {
-        response.headers_mut().insert(CODE_HEADER, value);
-    }
-    response
-}
-
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         match self {
@@ -98,9 +76,9 @@ impl IntoResponse for WebError {
                     got = ?rejection.got.as_deref().unwrap_or("-"),
                     "SAML response refused"
                 );
-                let mut response = page(
+                let mut response = pages::respond(
                     status_for(rejection.code),
-                    rejection.code.as_str(),
+                    Some(rejection.code.as_str()),
                     pages::rejection(&rejection),
                 );
                 if rejection.code == Code::Busy {
@@ -112,14 +90,11 @@ impl IntoResponse for WebError {
             }
             WebError::Internal { team, what, detail } => {
                 tracing::error!(team = %team.as_deref().unwrap_or("-"), "{what} failed: {detail}");
-                page(
+                pages::diagnostic_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
                     "internal_error",
-                    pages::diagnostic(
-                        "Something went wrong",
-                        "internal_error",
-                        "The SP could not finish this request. Try again; if it persists, the SP's log says why.",
-                    ),
+                    "The SP could not finish this request. Try again; if it persists, the SP's log says why.",
                 )
             }
         }

@@ -12,15 +12,6 @@ use time::Duration;
 /// How long an AuthnRequest waits for its Response.
 const REQUEST_LIFETIME: Duration = Duration::minutes(10);
 
-fn page(status: StatusCode, html: String) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        html,
-    )
-        .into_response()
-}
-
 /// `GET /login`: "SSO LOG IN" appears once a first IdP-initiated login set the team cookie.
 pub async fn login_page(headers: HeaderMap) -> Html<String> {
     let team = session::cookie(&headers, session::SSO_TEAM_COOKIE)
@@ -45,13 +36,11 @@ pub async fn sp_initiated(
     headers: HeaderMap,
 ) -> Response {
     let not_found = || {
-        page(
+        pages::diagnostic_response(
             StatusCode::NOT_FOUND,
-            pages::diagnostic(
-                "Unknown team",
-                "unknown_team",
-                "No team with single sign-on has this login URL. Check the link, or log in from your identity provider's portal.",
-            ),
+            "Unknown team",
+            "unknown_team",
+            "No team with single sign-on has this login URL. Check the link, or log in from your identity provider's portal.",
         )
     };
     let team = match state.store.team_by_slug(&slug).await {
@@ -65,13 +54,11 @@ pub async fn sp_initiated(
         Err(e) => return super::internal("SSO settings lookup", e),
     };
     if team.plan != Plan::Custom {
-        return page(
+        return pages::diagnostic_response(
             StatusCode::FORBIDDEN,
-            pages::diagnostic(
-                "Single sign-on is not enabled",
-                "sso_not_enabled",
-                crate::saml::rejection::Code::SsoNotEnabled.hint(),
-            ),
+            "Single sign-on is not enabled",
+            "sso_not_enabled",
+            crate::saml::rejection::Code::SsoNotEnabled.hint(),
         );
     }
     let metadata = match state.trust.metadata(&state.store, &settings).await {
@@ -80,13 +67,11 @@ pub async fn sp_initiated(
     };
     // Redirect when the IdP offers it (the usual case), else POST (JumpCloud offers only POST).
     let Some(endpoint) = metadata.preferred_sso().cloned() else {
-        return page(
+        return pages::diagnostic_response(
             StatusCode::BAD_GATEWAY,
-            pages::diagnostic(
-                "The IdP takes no login requests",
-                "no_sso_url",
-                "The IdP's metadata lists no SingleSignOnService with the HTTP-Redirect or HTTP-POST binding. Log in from the IdP's portal instead.",
-            ),
+            "The IdP takes no login requests",
+            "no_sso_url",
+            "The IdP's metadata lists no SingleSignOnService with the HTTP-Redirect or HTTP-POST binding. Log in from the IdP's portal instead.",
         );
     };
     let sso_url = endpoint.location.as_str();
@@ -105,8 +90,9 @@ pub async fn sp_initiated(
     started.extend(session::login_requests(&headers));
     let binding_cookie = session::login_requests_cookie(&started);
     let mut response = if endpoint.binding == Binding::HttpPost {
-        page(
+        pages::respond(
             StatusCode::OK,
+            None,
             pages::post_binding(
                 sso_url,
                 &authn_request::post_value(&request),
@@ -141,7 +127,7 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response
     let member = state.store.member_by_id(&row.team_id, &row.member_id).await;
     match (team, member) {
         (Ok(Some(team)), Ok(Some(member))) if member.active => {
-            page(StatusCode::OK, pages::home(&team, &member))
+            pages::respond(StatusCode::OK, None, pages::home(&team, &member))
         }
         (Ok(_), Ok(_)) => Redirect::to("/login").into_response(),
         (Err(e), _) | (_, Err(e)) => super::internal("member lookup", e),
@@ -178,14 +164,11 @@ fn same_origin(headers: &HeaderMap) -> Result<(), String> {
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Err(seen) = same_origin(&headers) {
         tracing::warn!(seen = %seen, "cross-site logout refused");
-        return super::error::page(
+        return pages::diagnostic_response(
             StatusCode::FORBIDDEN,
+            "Logout refused",
             "cross_site_request",
-            pages::diagnostic(
-                "Logout refused",
-                "cross_site_request",
-                "This logout did not come from the SP's own pages (another site, or a client that sends neither Sec-Fetch-Site nor Origin). Use the Log out button on the SP.",
-            ),
+            "This logout did not come from the SP's own pages (another site, or a client that sends neither Sec-Fetch-Site nor Origin). Use the Log out button on the SP.",
         );
     }
     if let Some(token) = session::cookie(&headers, session::SESSION_COOKIE) {

@@ -16,7 +16,7 @@ use crate::store::Store;
 use crate::trust::TrustCache;
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header, request::Parts};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -35,6 +35,10 @@ pub struct AppState {
     /// When set, requests for any other host get a 301 to this one, as production does; this is
     /// what turns a POST to the apex domain into a GET and reproduces the Reply URL 404.
     pub canonical_host: Option<String>,
+    /// When set, requests a TLS-terminating proxy marks as plain http (`X-Forwarded-Proto:
+    /// http`) get a 301 to the https base URL, as production does; the other way a POST is
+    /// turned into a GET on its way to the ACS.
+    pub redirect_http: bool,
     /// SP metadata's encryption certificate (base64 DER), when the SP decrypts assertions.
     pub encryption_certificate: Option<String>,
     /// The admin API's operator token; `None` turns the admin API off (its routes answer 404).
@@ -48,7 +52,7 @@ pub struct AppState {
 
 impl AppState {
     /// A state with the production defaults around the three things every SP needs: `Secure`
-    /// cookies, no canonical host, no SP encryption certificate, the admin API off. Callers set
+    /// cookies, no canonical host and no http redirect, no SP encryption certificate, the admin API off. Callers set
     /// the other fields, so a new setting has one default, here, instead of one per caller.
     pub fn new(
         store: Store,
@@ -63,6 +67,7 @@ impl AppState {
             trust: Arc::new(TrustCache::default()),
             secure_cookies: true,
             canonical_host: None,
+            redirect_http: false,
             encryption_certificate: None,
             operator_token: None,
             http,
@@ -73,13 +78,7 @@ impl AppState {
 
 /// A 500 page whose detail goes to the log only.
 pub(crate) fn internal(what: &str, detail: impl std::fmt::Display) -> Response {
-    tracing::error!("{what} failed: {detail}");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        pages::diagnostic("Something went wrong", "internal_error", "The SP could not finish this request. Try again; if it persists, the SP's log says why."),
-    )
-        .into_response()
+    error::WebError::internal(None, what, detail).into_response()
 }
 
 async fn sp_metadata(State(state): State<AppState>) -> Response {
@@ -90,47 +89,113 @@ async fn sp_metadata(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-async fn canonical_host(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let Some(canonical) = &state.canonical_host else {
-        return next.run(request).await;
-    };
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
-    if host.eq_ignore_ascii_case(canonical) {
-        return next.run(request).await;
+/// Where the SP sends a request instead, as production does: to `--canonical-host` when the
+/// request names another host, and to https when `--redirect-http` is on and the proxy in front
+/// says the browser used plain http. The scheme is the base URL's, so that a plain-http local
+/// SP redirects to a URL it serves; the ACS's own path becomes the public one. Returns the
+/// `Location` and, for the log, the same URL without the received query (which may hold a
+/// response).
+fn redirect_target(state: &AppState, parts: &Parts) -> Option<(String, String)> {
+    let sp = &state.sp;
+    let host = diagnostics::request_host(&parts.uri, &parts.headers).unwrap_or("");
+    let other_host = state
+        .canonical_host
+        .as_deref()
+        .is_some_and(|canonical| !host.eq_ignore_ascii_case(canonical));
+    // An http base URL would redirect plain http to itself, forever.
+    let plain_http = state.redirect_http
+        && sp.base_scheme().eq_ignore_ascii_case("https")
+        && diagnostics::forwarded_proto(&parts.headers) == Some("http");
+    if !other_host && !plain_http {
+        return None;
     }
-    let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
-    let scheme = if state.secure_cookies {
-        "https"
+    let to_host = state.canonical_host.as_deref().unwrap_or(sp.base_host());
+    let origin = format!("{}://{to_host}", sp.base_scheme());
+    Some(
+        match parts.uri.path_and_query().map_or("/", |p| p.as_str()) {
+            ACS_PATH => {
+                let acs = format!("{origin}{}", sp.acs_path);
+                (acs.clone(), acs)
+            }
+            other => (
+                format!("{origin}{other}"),
+                format!("{origin}{}", parts.uri.path()),
+            ),
+        },
+    )
+}
+
+/// The canonical-host and http-to-https redirects, each logged: a warning when it turns the
+/// IdP's POST of a SAMLResponse into a GET that arrives without it.
+async fn redirects(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let Some((location, to)) = redirect_target(&state, &parts) else {
+        return next.run(Request::from_parts(parts, body)).await;
+    };
+    let from = diagnostics::received_url(&state.sp, &parts.uri, &parts.headers);
+    let carried = if parts.method == Method::POST {
+        let body = axum::body::to_bytes(body, state.sp.form_body_cap())
+            .await
+            .ok();
+        diagnostics::carried_saml_response(&parts, body.as_deref())
     } else {
-        "http"
+        None
     };
     // 301, like production: browsers re-send a POST as a GET after it.
-    (
+    let mut response = (
         StatusCode::MOVED_PERMANENTLY,
-        [(header::LOCATION, format!("{scheme}://{canonical}{path}"))],
+        [(header::LOCATION, location)],
     )
-        .into_response()
+        .into_response();
+    match carried {
+        Some(carried) => {
+            let code = diagnostics::DiagnosticCode::SamlResponseRedirected.as_str();
+            let sender = diagnostics::peek_sender(&state, carried.value).await;
+            let team = sender
+                .as_ref()
+                .and_then(|s| s.team.as_deref())
+                .unwrap_or("-");
+            let issuer = sender.as_ref().map_or("-", |s| s.issuer.as_str());
+            tracing::warn!(
+                code,
+                team,
+                issuer = ?issuer,
+                from = %from,
+                to = %to,
+                "a SAMLResponse was posted to {from} and redirected to {to}: the browser will re-send it as a GET, without the response; register exactly {} in the IdP",
+                state.sp.acs_url()
+            );
+            // Browsers ignore it; a test tool that does not follow redirects learns why.
+            response
+                .headers_mut()
+                .insert(pages::CODE_HEADER, header::HeaderValue::from_static(code));
+        }
+        None => {
+            tracing::info!(method = %parts.method, from = %from, to = %to, "redirected {} {from} to {to}", parts.method)
+        }
+    }
+    response
 }
 
 /// Every route of the SP.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route(ACS_PATH, post(acs::consume).get(diagnostics::acs_get))
+        // POST only: every other method lands in `diagnostics::method_not_allowed`, with the
+        // `Allow: POST` header axum adds.
+        .route(ACS_PATH, post(acs::consume))
         .route("/api/saml/login/{team}", get(login::sp_initiated))
         .route("/saml/metadata", get(sp_metadata))
         .route("/login", get(login::login_page))
         .route("/logout", post(login::logout))
         .route("/", get(login::home))
         .merge(admin_api::router())
-        .fallback(diagnostics::fallback)
-        .layer(middleware::from_fn_with_state(
+        .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            canonical_host,
+            diagnostics::saml_response_elsewhere,
         ))
+        .method_not_allowed_fallback(diagnostics::method_not_allowed)
+        .fallback(diagnostics::fallback)
+        .layer(middleware::from_fn_with_state(state.clone(), redirects))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),

@@ -2,6 +2,38 @@
 
 use crate::model::{Member, Team};
 use crate::saml::rejection::Rejection;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// The header naming the code of a diagnostic or refusal page, so that a program (mock-idp
+/// comparing the SP's answer with its fault catalogue) need not read the HTML.
+pub const CODE_HEADER: HeaderName = HeaderName::from_static("x-ssolab-code");
+
+/// An HTML page as an HTTP answer, with the `X-SSOLab-Code` header when the page has a code.
+/// The one place pages become responses, so that no diagnostic or refusal goes out without it.
+pub fn respond(status: StatusCode, code: Option<&str>, html: String) -> Response {
+    let mut response = (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response();
+    // Codes are snake_case ASCII, always a valid header value; one that is not goes without.
+    if let Some(value) = code.and_then(|c| HeaderValue::from_str(c).ok()) {
+        response.headers_mut().insert(CODE_HEADER, value);
+    }
+    response
+}
+
+/// [`diagnostic`] as an answer with its status and code header.
+pub fn diagnostic_response(
+    status: StatusCode,
+    title: &str,
+    code: &str,
+    explanation: &str,
+) -> Response {
+    respond(status, Some(code), diagnostic(title, code, explanation))
+}
 
 /// Escapes text for HTML element content and double-quoted attributes.
 pub fn escape(text: &str) -> String {
@@ -76,15 +108,39 @@ pub fn rejection(rejection: &Rejection) -> String {
 
 /// A page for a request that is not what the SP expected, naming the cause and the fix.
 pub fn diagnostic(title: &str, code: &str, explanation: &str) -> String {
-    layout(
-        title,
-        &format!(
-            "<h1>{}</h1>\n<p>Code: <code>{}</code></p>\n<p>{}</p>",
-            escape(title),
-            escape(code),
-            escape(explanation)
-        ),
-    )
+    diagnostic_with_facts(title, code, &[], &[explanation])
+}
+
+/// [`diagnostic`] with what was observed (label and value, such as the URL that was received
+/// and the one expected) listed before the explanation's paragraphs.
+pub fn diagnostic_with_facts(
+    title: &str,
+    code: &str,
+    facts: &[(&str, String)],
+    paragraphs: &[&str],
+) -> String {
+    let mut body = format!(
+        "<h1>{}</h1>\n<p>Code: <code>{}</code></p>\n",
+        escape(title),
+        escape(code)
+    );
+    if !facts.is_empty() {
+        body.push_str("<dl>\n");
+        for (label, value) in facts {
+            body.push_str(&format!(
+                "<dt>{}</dt><dd><code>{}</code></dd>\n",
+                escape(label),
+                escape(value)
+            ));
+        }
+        body.push_str("</dl>\n");
+    }
+    let paragraphs: Vec<String> = paragraphs
+        .iter()
+        .map(|p| format!("<p>{}</p>", escape(p)))
+        .collect();
+    body.push_str(&paragraphs.join("\n"));
+    layout(title, &body)
 }
 
 /// The HTTP-POST binding's self-submitting form: the browser carries `saml_request` to the IdP.
