@@ -127,6 +127,10 @@ pub enum PostError {
         url: String,
         reason: String,
     },
+    #[error("the Reply URL {url:?} is not an absolute http(s) URL ({reason})")]
+    BadReplyUrl { url: String, reason: String },
+    #[error("cannot start the local redirector on 127.0.0.1: {0}")]
+    Redirector(String),
     #[error(
         "{url} answered {status} with Location {location:?}, which is not an http(s) URL ({reason})"
     )]
@@ -144,6 +148,8 @@ impl PostError {
             PostError::Client(_) => "client_failed",
             PostError::Request { .. } => "request_failed",
             PostError::BadLocation { .. } => "bad_location",
+            PostError::Redirector(_) => "redirector_failed",
+            PostError::BadReplyUrl { .. } => "bad_reply_url",
         }
     }
 }
@@ -276,17 +282,147 @@ pub async fn deliver(
     }
 }
 
-/// Delivers `submission` `posts` times (2 for a replay), each time as a fresh browser.
+/// Delivers `submission` `posts` times (2 for a replay), each time as a fresh browser. With
+/// `via`, the browser first goes to a [`Redirector`] that answers with that redirect to the
+/// submission's URL, and follows it.
 pub async fn deliver_times(
     client: &reqwest::Client,
     submission: &Submission,
     posts: u8,
+    via: Option<Redirect>,
 ) -> Result<Vec<Delivery>, PostError> {
+    // Kept alive until every post is done; dropping it stops the server.
+    let redirector = match via {
+        Some(redirect) => Some(Redirector::start(redirect, &submission.url).await?),
+        None => None,
+    };
+    let submission = match &redirector {
+        Some(redirector) => Submission {
+            url: redirector.entry(&submission.url),
+            ..submission.clone()
+        },
+        None => submission.clone(),
+    };
     let mut deliveries = Vec::new();
     for _ in 0..posts.max(1) {
-        deliveries.push(deliver(client, submission).await?);
+        deliveries.push(deliver(client, &submission).await?);
     }
     Ok(deliveries)
+}
+
+/// A redirect a site answers a Reply URL with (an http:// URL to https://, the apex to www.).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Redirect {
+    Moved301,
+    Found302,
+    SeeOther303,
+    Temporary307,
+    Permanent308,
+}
+
+impl Redirect {
+    pub const ALL: [Redirect; 5] = [
+        Redirect::Moved301,
+        Redirect::Found302,
+        Redirect::SeeOther303,
+        Redirect::Temporary307,
+        Redirect::Permanent308,
+    ];
+
+    pub fn status(self) -> u16 {
+        self.http_status().as_u16()
+    }
+
+    pub fn http_status(self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            Redirect::Moved301 => StatusCode::MOVED_PERMANENTLY,
+            Redirect::Found302 => StatusCode::FOUND,
+            Redirect::SeeOther303 => StatusCode::SEE_OTHER,
+            Redirect::Temporary307 => StatusCode::TEMPORARY_REDIRECT,
+            Redirect::Permanent308 => StatusCode::PERMANENT_REDIRECT,
+        }
+    }
+
+    /// The status as the command line writes it (`--via-redirect 301`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Redirect::Moved301 => "301",
+            Redirect::Found302 => "302",
+            Redirect::SeeOther303 => "303",
+            Redirect::Temporary307 => "307",
+            Redirect::Permanent308 => "308",
+        }
+    }
+
+    /// The redirect with this status, if it is one.
+    pub fn from_status(status: u16) -> Option<Redirect> {
+        Redirect::ALL.into_iter().find(|r| r.status() == status)
+    }
+
+    /// Whether a browser repeats a POST with its body (307, 308) rather than turning it into
+    /// a GET without one (301, 302, 303).
+    pub fn keeps_post(self) -> bool {
+        matches!(self, Redirect::Temporary307 | Redirect::Permanent308)
+    }
+}
+
+/// A tiny HTTP server on `127.0.0.1:0` that answers every request with one redirect to one
+/// URL: the site in front of a Reply URL, played for real so the browser's behaviour (and the
+/// SP's answer to what arrives) is observed, not assumed. It stops when dropped.
+#[derive(Debug)]
+pub struct Redirector {
+    /// `http://127.0.0.1:PORT`.
+    pub base: Url,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Redirector {
+    /// Starts the server; every request gets `redirect` with `Location: target`.
+    pub async fn start(redirect: Redirect, target: &Url) -> Result<Redirector, PostError> {
+        let failed = |e: std::io::Error| PostError::Redirector(e.to_string());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(failed)?;
+        let address = listener.local_addr().map_err(failed)?;
+        let base = Url::parse(&format!("http://{address}"))
+            .map_err(|e| PostError::Redirector(e.to_string()))?;
+        let status = redirect.http_status();
+        let location = target.to_string();
+        let app = axum::Router::new().fallback(move || {
+            let location = location.clone();
+            async move { (status, [(axum::http::header::LOCATION, location)]) }
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(Redirector {
+            base,
+            stop: Some(stop),
+        })
+    }
+
+    /// The URL the browser goes to first: this server with `target`'s path and query, so the
+    /// transcript shows the same path on the redirecting host.
+    pub fn entry(&self, target: &Url) -> Url {
+        let mut url = self.base.clone();
+        url.set_path(target.path());
+        url.set_query(target.query());
+        url
+    }
+}
+
+impl Drop for Redirector {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
 }
 
 fn values(headers: &[(String, String)], name: &str) -> Vec<String> {
