@@ -1,9 +1,11 @@
-//! The fault catalogue as `mock-idp faults` prints it: a table for people, JSON for programs.
-//! The JSON parses back ([`parse_json`]) into the same typed values the catalogue holds.
+//! The catalogues as the CLI lists them: faults as a table for people or JSON for programs (the
+//! JSON parses back, [`parse_json`], into the same typed values the catalogue holds), presets
+//! as a table.
 
 use crate::expect::Expected;
 use crate::faults::{Class, FAULTS, Fault};
 use crate::post::Redirect;
+use crate::presets::PRESETS;
 use serde::{Deserialize, Serialize};
 
 /// One fault, as the JSON catalogue writes it.
@@ -43,7 +45,7 @@ impl Entry {
 }
 
 /// Every fault as a JSON array, one object per fault, in catalogue order.
-pub fn json() -> String {
+pub fn faults_json() -> String {
     let entries: Vec<Entry> = FAULTS.iter().map(Entry::of).collect();
     // Entries hold only strings and integers, and serde_json fails only on maps with non-string
     // keys or on a failing writer: neither can happen here.
@@ -108,7 +110,7 @@ pub fn parse_json(text: &str) -> Result<Vec<Parsed>, CatalogueError> {
 }
 
 /// The table of `mock-idp faults`: name, class, summary, what a correct SP answers.
-pub fn table() -> String {
+pub fn faults_table() -> String {
     let width = |f: fn(&Fault) -> usize, header: &str| {
         FAULTS
             .iter()
@@ -137,6 +139,40 @@ pub fn table() -> String {
             fault.class.name(),
             fault.summary,
             " ".repeat(pad),
+        ));
+    }
+    out
+}
+
+/// The table of `mock-idp presets`: name, issuer, summary, and where the shape comes from.
+pub fn presets_table() -> String {
+    let name_width = PRESETS
+        .iter()
+        .map(|p| p.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let issuer_width = PRESETS
+        .iter()
+        .map(|p| p.issuer.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(6);
+    let mut out = format!(
+        "{:name_width$}  {:issuer_width$}  SUMMARY / SOURCE\n",
+        "NAME", "ISSUER"
+    );
+    for preset in PRESETS {
+        let pad = issuer_width - preset.issuer.chars().count();
+        out.push_str(&format!(
+            "{:name_width$}  {}{}  {}\n{:name_width$}  {:issuer_width$}  source: {}\n",
+            preset.name,
+            preset.issuer,
+            " ".repeat(pad),
+            preset.summary,
+            "",
+            "",
+            preset.source
         ));
     }
     out

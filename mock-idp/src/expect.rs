@@ -272,8 +272,14 @@ impl fmt::Display for Outcome {
     }
 }
 
+/// A 302/303 that sets a cookie. A header that deletes a cookie (a logout, a refusal clearing
+/// a half-started session) is not a login.
 fn is_login(hop: &Hop) -> bool {
-    matches!(hop.status, 302 | 303) && !hop.set_cookies.is_empty()
+    matches!(hop.status, 302 | 303)
+        && hop
+            .set_cookies
+            .iter()
+            .any(|c| crate::post::cookie_set_by(c).is_some())
 }
 
 /// The first `<code>…</code>` of a page: where our SP's pages name the code.
@@ -420,6 +426,12 @@ mod tests {
         );
         assert!(Expected::Refused(Code::AcsGet).is_met_by(&Outcome::of(&lost)));
         assert!(!Expected::Accepted.is_met_by(&Outcome::of(&lost)));
+    }
+
+    #[test]
+    fn a_redirect_that_only_deletes_a_cookie_is_not_a_login() {
+        let cleared = delivery(vec![hop(302, &[], &["session=; Max-Age=0"])], "");
+        assert!(!Expected::Accepted.is_met_by(&Outcome::of(&cleared)));
     }
 
     #[test]

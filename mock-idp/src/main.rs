@@ -12,7 +12,7 @@ use mock_idp::keys::{KeyError, KeyType};
 use mock_idp::knobs::{KnobError, Knobs, named, parse_now, parse_preset, parse_url};
 use mock_idp::metadata::{self, Published};
 use mock_idp::post::{self, PostError, Redirect};
-use mock_idp::presets::{PRESETS, Preset};
+use mock_idp::presets::Preset;
 use mock_idp::server::{self, AppState, Config, shape};
 use mock_idp::spec::{DEFAULT_SP_ENTITY_ID, LOCAL_ACS_URL};
 use std::io::{IsTerminal, Write};
@@ -247,13 +247,13 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Post(args) => post_command(args),
         Command::Faults(args) => {
             match args.format {
-                Format::Text => emit(&catalogue::table())?,
-                Format::Json => emit(&format!("{}\n", catalogue::json()))?,
+                Format::Text => emit(&catalogue::faults_table())?,
+                Format::Json => emit(&format!("{}\n", catalogue::faults_json()))?,
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Presets => {
-            emit(&presets_table())?;
+            emit(&catalogue::presets_table())?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -269,39 +269,6 @@ fn emit(text: &str) -> Result<(), CliError> {
         }),
         _ => Ok(()),
     }
-}
-
-fn presets_table() -> String {
-    let name_width = PRESETS
-        .iter()
-        .map(|p| p.name.len())
-        .max()
-        .unwrap_or(0)
-        .max(4);
-    let issuer_width = PRESETS
-        .iter()
-        .map(|p| p.issuer.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(6);
-    let mut out = format!(
-        "{:name_width$}  {:issuer_width$}  SUMMARY / SOURCE\n",
-        "NAME", "ISSUER"
-    );
-    for preset in PRESETS {
-        let pad = issuer_width - preset.issuer.chars().count();
-        out.push_str(&format!(
-            "{:name_width$}  {}{}  {}\n{:name_width$}  {:issuer_width$}  source: {}\n",
-            preset.name,
-            preset.issuer,
-            " ".repeat(pad),
-            preset.summary,
-            "",
-            "",
-            preset.source
-        ));
-    }
-    out
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {

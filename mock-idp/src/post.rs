@@ -86,7 +86,7 @@ impl Delivery {
                 }
                 _ => String::new(),
             };
-            let _ = writeln!(out, "> {} {}{note}", hop.method, hop.url);
+            let _ = writeln!(out, "> {} {}{note}", hop.method, shown(&hop.url));
             let _ = writeln!(out, "< {} {}", hop.status, reason(hop.status));
             for (name, value) in &hop.headers {
                 let _ = writeln!(out, "< {name}: {value}");
@@ -367,8 +367,8 @@ impl Redirect {
     }
 }
 
-/// A tiny HTTP server on `127.0.0.1:0` that answers every request with one redirect to one
-/// URL: the site in front of a Reply URL, played for real so the browser's behaviour (and the
+/// A tiny HTTP server on `127.0.0.1:0` that answers every request with one redirect to the
+/// Reply URL's origin: the site in front of a Reply URL, played for real so the browser's behaviour (and the
 /// SP's answer to what arrives) is observed, not assumed. It stops when dropped.
 #[derive(Debug)]
 pub struct Redirector {
@@ -378,7 +378,8 @@ pub struct Redirector {
 }
 
 impl Redirector {
-    /// Starts the server; every request gets `redirect` with `Location: target`.
+    /// Starts the server; every request gets `redirect` to its own path and query on `target`'s
+    /// origin (so the browser, sent to [`Redirector::entry`], is sent on to `target`).
     pub async fn start(redirect: Redirect, target: &Url) -> Result<Redirector, PostError> {
         let failed = |e: std::io::Error| PostError::Redirector(e.to_string());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -388,10 +389,19 @@ impl Redirector {
         let base = Url::parse(&format!("http://{address}"))
             .map_err(|e| PostError::Redirector(e.to_string()))?;
         let status = redirect.http_status();
-        let location = target.to_string();
-        let app = axum::Router::new().fallback(move || {
-            let location = location.clone();
-            async move { (status, [(axum::http::header::LOCATION, location)]) }
+        let origin = target.clone();
+        // As an http:// → https:// or apex → www. redirect does: the same path and query on
+        // the other origin. A GET's SAMLResponse in the query survives; a POST's body does not.
+        let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+            let mut location = origin.clone();
+            location.set_path(uri.path());
+            location.set_query(uri.query());
+            async move {
+                (
+                    status,
+                    [(axum::http::header::LOCATION, location.to_string())],
+                )
+            }
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -433,22 +443,55 @@ fn values(headers: &[(String, String)], name: &str) -> Vec<String> {
         .collect()
 }
 
-fn remember(jar: &mut Vec<(String, String, String)>, host: &str, set_cookie: &str) {
+/// A cookie that a `Set-Cookie` header sets: its name and value, or `None` when the header
+/// deletes one (an empty value or `Max-Age=0`, how servers delete) or is not a cookie at all.
+pub fn cookie_set_by(set_cookie: &str) -> Option<(&str, &str)> {
     let pair = set_cookie.split(';').next().unwrap_or("");
-    let Some((name, value)) = pair.split_once('=') else {
-        return;
-    };
-    let (name, value) = (name.trim().to_owned(), value.trim().to_owned());
-    jar.retain(|(h, n, _)| !(h == host && *n == name));
-    // An empty value or Max-Age=0 is how a server deletes a cookie.
+    let (name, value) = pair.split_once('=')?;
+    let (name, value) = (name.trim(), value.trim());
     let deleted = value.is_empty()
         || set_cookie
             .split(';')
             .any(|a| a.trim().eq_ignore_ascii_case("max-age=0"));
-    if !deleted {
-        jar.push((host.to_owned(), name, value));
+    (!name.is_empty() && !deleted).then_some((name, value))
+}
+
+fn remember(jar: &mut Vec<(String, String, String)>, host: &str, set_cookie: &str) {
+    let Some((name, _)) = set_cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.split_once('='))
+    else {
+        return;
+    };
+    let name = name.trim();
+    jar.retain(|(h, n, _)| !(h == host && n == name));
+    if let Some((name, value)) = cookie_set_by(set_cookie) {
+        jar.push((host.to_owned(), name.to_owned(), value.to_owned()));
     }
 }
+
+/// `url` for a person: query values longer than [`SHOWN_VALUE`] characters (a SAMLResponse
+/// in a GET) are cut, with their length, so a hop stays one readable line.
+fn shown(url: &str) -> String {
+    let Some((head, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let parts: Vec<String> = query
+        .split('&')
+        .map(|part| match part.split_once('=') {
+            Some((name, value)) if value.chars().count() > SHOWN_VALUE => {
+                let start: String = value.chars().take(SHOWN_VALUE).collect();
+                format!("{name}={start}…({} characters)", value.chars().count())
+            }
+            _ => part.to_owned(),
+        })
+        .collect();
+    format!("{head}?{}", parts.join("&"))
+}
+
+/// Characters of a query value shown in a transcript.
+const SHOWN_VALUE: usize = 40;
 
 async fn read_body(mut response: reqwest::Response) -> String {
     let mut body = Vec::new();
@@ -486,6 +529,28 @@ mod tests {
         assert_eq!(jar, vec![("sp".into(), "session".into(), "def".into())]);
         remember(&mut jar, "sp", "session=gone; Max-Age=0");
         assert!(jar.is_empty());
+    }
+
+    #[test]
+    fn a_deleting_set_cookie_sets_nothing() {
+        assert_eq!(cookie_set_by("sid=abc; Path=/"), Some(("sid", "abc")));
+        assert_eq!(cookie_set_by("sid=; Path=/"), None);
+        assert_eq!(cookie_set_by("sid=abc; Max-Age=0"), None);
+        assert_eq!(cookie_set_by("garbage"), None);
+    }
+
+    #[test]
+    fn long_query_values_are_cut_in_transcripts() {
+        let long = "P".repeat(100);
+        assert_eq!(
+            shown(&format!("http://sp/acs?a=1&SAMLResponse={long}")),
+            format!(
+                "http://sp/acs?a=1&SAMLResponse={}…(100 characters)",
+                "P".repeat(40)
+            )
+        );
+        assert_eq!(shown("http://sp/acs?a=1"), "http://sp/acs?a=1");
+        assert_eq!(shown("http://sp/acs"), "http://sp/acs");
     }
 
     #[test]

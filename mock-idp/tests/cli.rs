@@ -618,6 +618,32 @@ async fn via_redirect_301_goes_through_a_real_redirect_and_loses_the_body() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_keeps_the_query_so_a_get_arrives_with_its_response() {
+    let (base, log) = tiny_sp().await;
+    let acs = format!("{base}/acs?tenant=1");
+    let output = run_post(&[
+        "--to",
+        &acs,
+        "--method",
+        "get",
+        "--via-redirect",
+        "302",
+        "--expect",
+        "acs_get",
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let received = received(&log);
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!(received[0].0, "GET");
+    assert!(
+        received[0].1.starts_with("/acs?tenant=1&SAMLResponse="),
+        "{}",
+        received[0].1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn via_redirect_308_re_posts_and_logs_in() {
     let (base, log) = tiny_sp().await;
     let acs = format!("{base}/acs");
