@@ -345,7 +345,7 @@ impl Redirect {
     }
 
     /// The status as the command line writes it (`--via-redirect 301`).
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Redirect::Moved301 => "301",
             Redirect::Found302 => "302",

@@ -1087,7 +1087,13 @@ struct RedirectTo {
     to: String,
 }
 
-const REDIRECT_STATUSES: [&str; 5] = ["301", "302", "303", "307", "308"];
+const REDIRECT_STATUSES: [&str; 5] = [
+    Redirect::Moved301.name(),
+    Redirect::Found302.name(),
+    Redirect::SeeOther303.name(),
+    Redirect::Temporary307.name(),
+    Redirect::Permanent308.name(),
+];
 
 /// `GET|POST /redirect/{status}?to=URL`: that redirect to `to`, as the http:// or apex site in
 /// front of a Reply URL answers, so the browser's own handling of it is what the SP sees. An

@@ -575,6 +575,38 @@ fn post_exits_2_when_nothing_listens() {
     assert!(err.contains("the SP could not be reached"), "{err}");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn post_exits_2_when_tls_fails() {
+    // The tiny SP speaks plain HTTP: an https:// URL to it fails in the TLS handshake.
+    let (base, _log) = tiny_sp().await;
+    let to = format!("{}/acs", base.replacen("http://", "https://", 1));
+    let output = run_post(&["--to", &to]).await;
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    assert!(stderr(&output).contains("the SP could not be reached"));
+}
+
+#[test]
+fn contradicting_knobs_exit_2_with_the_fix() {
+    let output = mock_idp(&["response", "--key-transport", "rsa-oaep"]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("[key_transport_without_encrypt]"), "{err}");
+    assert!(err.contains("add --encrypt aes256-gcm"), "{err}");
+    // The positive control: with --encrypt the same transport builds.
+    let output = mock_idp(&[
+        "response",
+        "--now",
+        NOW,
+        "--xml",
+        "--encrypt",
+        "aes256-gcm",
+        "--key-transport",
+        "rsa-oaep",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("xmlenc11#rsa-oaep"));
+}
+
 #[test]
 fn an_unknown_expectation_exits_2_and_lists_the_choices() {
     let output = mock_idp(&[
