@@ -245,8 +245,13 @@ impl Outcome {
         if delivery.redirect_limit_hit {
             return Outcome::RedirectLoop;
         }
+        // `post::deliver` records a hop before it returns; without one there is no answer,
+        // which status 0 (never a 4xx, never a login) says.
         let Some(last) = delivery.hops.last() else {
-            return Outcome::RedirectLoop;
+            return Outcome::Answered {
+                status: 0,
+                code: None,
+            };
         };
         let from_header = last
             .headers

@@ -675,6 +675,50 @@ async fn a_redirect_keeps_the_query_so_a_get_arrives_with_its_response() {
     );
 }
 
+/// `text` with every `127.0.0.1:PORT` written `127.0.0.1:PORT` and the `date` headers left out,
+/// so a transcript over ephemeral ports is the same on every run.
+fn redacted(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines().filter(|l| !l.starts_with("< date: ")) {
+        let mut rest = line;
+        while let Some(at) = rest.find("127.0.0.1:") {
+            let (before, after) = rest.split_at(at + "127.0.0.1:".len());
+            out.push_str(before);
+            out.push_str("PORT");
+            rest = after.trim_start_matches(|c: char| c.is_ascii_digit());
+        }
+        out.push_str(rest);
+        out.push('\n');
+    }
+    out
+}
+
+/// What a person reads after `post --via-redirect 301`: the redirect, the lost body, the
+/// SP's answer and the verdict.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_post_transcript_reads_as_it_should() {
+    let (base, _log) = tiny_sp().await;
+    let acs = format!("{base}/acs");
+    let output = run_post(&[
+        "--to",
+        &acs,
+        "--via-redirect",
+        "301",
+        "--expect",
+        "acs_get",
+        "--fault",
+        "reply-url-redirect-301",
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    insta::assert_snapshot!("post-via-redirect-301", redacted(&stdout(&output)));
+}
+
+#[test]
+fn the_faults_table_reads_as_it_should() {
+    insta::assert_snapshot!("faults-table", stdout(&mock_idp(&["faults"])));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn via_redirect_308_re_posts_and_logs_in() {
     let (base, log) = tiny_sp().await;
