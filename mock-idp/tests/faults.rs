@@ -1328,3 +1328,54 @@ fn every_code_the_catalogue_knows_is_a_design_code() {
     let known: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
     assert_eq!(known, CODES);
 }
+
+proptest::proptest! {
+    /// Any ACS an SP may have (scheme, host, port, path depth, a query): every Reply-URL fault
+    /// keeps Destination and Recipient on it and the host and port as they were, sends the
+    /// browser to an http(s) URL that still parses, and changes the URL exactly when it does
+    /// not change the method or add a redirect instead.
+    #[test]
+    fn reply_url_faults_move_only_the_browser_for_any_acs(
+        https in proptest::bool::ANY,
+        host in "[a-z]{1,8}(\\.[a-z]{2,5}){0,2}",
+        port in proptest::option::of(1024u16..65535),
+        segments in proptest::collection::vec("[a-z]{1,6}", 0..4),
+        trailing_slash in proptest::bool::ANY,
+        query in proptest::option::of("[a-z]{1,4}=[a-z0-9]{1,4}"),
+    ) {
+        let mut acs = format!(
+            "{}://{host}{}/{}",
+            if https { "https" } else { "http" },
+            port.map(|p| format!(":{p}")).unwrap_or_default(),
+            segments.join("/"),
+        );
+        if trailing_slash && !segments.is_empty() {
+            acs.push('/');
+        }
+        if let Some(query) = &query {
+            acs.push('?');
+            acs.push_str(query);
+        }
+        let original = url::Url::parse(&acs).expect("a valid ACS");
+        let spec = ResponseSpec::valid(ISSUER).for_sp(&acs, "https://sp.example");
+        for fault in FAULTS.iter().filter(|f| f.class == Class::ReplyUrl) {
+            let delivered = effective_spec(Some(fault), &spec);
+            proptest::prop_assert_eq!(delivered.destination.as_deref(), Some(acs.as_str()));
+            proptest::prop_assert_eq!(delivered.recipient.as_deref(), Some(acs.as_str()));
+            let target = url::Url::parse(&delivered.reply_url)
+                .map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{}: {e}", fault.name)))?;
+            proptest::prop_assert!(matches!(target.scheme(), "http" | "https"));
+            proptest::prop_assert_eq!(target.host_str(), original.host_str(), "{}", fault.name);
+            proptest::prop_assert_eq!(target.port(), original.port(), "{}", fault.name);
+            let moves_url = delivered.method == spec.method && fault.via_redirect.is_none();
+            proptest::prop_assert_eq!(
+                delivered.reply_url != acs,
+                moves_url,
+                "{}: {} from {}",
+                fault.name,
+                delivered.reply_url,
+                acs
+            );
+        }
+    }
+}
