@@ -191,7 +191,7 @@ enum CliError {
     Key(#[from] KeyError),
     #[error(transparent)]
     Build(#[from] BuildError),
-    #[error("the SP could not be reached: {0}")]
+    #[error(transparent)]
     Post(#[from] PostError),
     #[error("{what}: {source}")]
     Io {

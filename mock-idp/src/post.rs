@@ -121,7 +121,7 @@ fn reason(status: u16) -> &'static str {
 pub enum PostError {
     #[error("cannot create the HTTP client: {0}")]
     Client(String),
-    #[error("{method} {url} failed: {reason}")]
+    #[error("the SP could not be reached: {method} {url} failed: {reason}")]
     Request {
         method: &'static str,
         url: String,
