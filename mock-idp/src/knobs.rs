@@ -8,7 +8,7 @@ use crate::faults::{self, Fault};
 use crate::keys::{KeyRole, KeyType};
 use crate::presets::{self, Preset};
 use crate::server::shape;
-use crate::spec::{Attribute, EncryptTo, Encryption, HttpMethod, NameId, Placement, ResponseSpec};
+use crate::spec::{Attribute, EncryptTo, Encryption, NameId, Placement, ResponseSpec};
 use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use time::{Duration, OffsetDateTime};
@@ -85,8 +85,10 @@ fn parse_attribute(value: &str) -> Result<(String, String), String> {
     }
 }
 
-/// Every knob of a response, shared by `response` and `post`. Where the response is addressed
-/// (the ACS) is each command's own option: `response --acs`, `post --to`.
+/// Every knob of the response XML, shared by `response` and `post`. Where the response is
+/// addressed (the ACS) is each command's own option (`response --acs`, `post --to`), and how
+/// the browser carries it (Reply URL, method, RelayState) is `post`'s alone: `response` prints
+/// the XML and sends nothing.
 #[derive(Clone, Args)]
 pub struct Knobs {
     /// The real IdP whose response shape to start from (see `mock-idp presets`)
@@ -102,10 +104,6 @@ pub struct Knobs {
     /// The bearer SubjectConfirmationData's Recipient [default: the ACS]
     #[arg(long, value_name = "URL", value_parser = parse_url, help_heading = "Where")]
     pub recipient: Option<String>,
-    /// How the browser sends it: post (a form) or get (the query string, as when a Sign-on URL
-    /// is set to the ACS) [default: post]
-    #[arg(long, value_parser = named(&HttpMethod::ALL, HttpMethod::name), help_heading = "Where")]
-    pub method: Option<HttpMethod>,
     /// An Audience; repeat for several [default: https://qualified.io]
     #[arg(long, value_name = "ID", help_heading = "Who")]
     pub audience: Vec<String>,
@@ -190,9 +188,6 @@ pub struct Knobs {
     /// Assertion ID [default: as --response-id]
     #[arg(long, value_name = "ID", help_heading = "Protocol")]
     pub assertion_id: Option<String>,
-    /// RelayState sent with the response
-    #[arg(long, value_name = "VALUE", help_heading = "Protocol")]
-    pub relay_state: Option<String>,
 }
 
 /// Knobs that contradict each other.
@@ -247,9 +242,6 @@ impl Knobs {
         }
         if let Some(recipient) = &self.recipient {
             spec.recipient = Some(recipient.clone());
-        }
-        if let Some(method) = self.method {
-            spec.method = method;
         }
         if self.no_audience {
             spec.audiences.clear();
@@ -309,9 +301,6 @@ impl Knobs {
         }
         if let Some(id) = &self.assertion_id {
             spec.assertion_id = id.clone();
-        }
-        if let Some(relay_state) = &self.relay_state {
-            spec.relay_state = Some(relay_state.clone());
         }
         Ok((spec, now))
     }

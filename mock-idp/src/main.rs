@@ -14,7 +14,7 @@ use mock_idp::metadata::{self, Published};
 use mock_idp::post::{self, PostError, Redirect};
 use mock_idp::presets::Preset;
 use mock_idp::server::{self, AppState, Config, shape};
-use mock_idp::spec::{DEFAULT_SP_ENTITY_ID, LOCAL_ACS_URL};
+use mock_idp::spec::{DEFAULT_SP_ENTITY_ID, HttpMethod, LOCAL_ACS_URL};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use time::OffsetDateTime;
@@ -150,6 +150,10 @@ struct PostArgs {
     /// IdP configured with a stale or mistyped Reply URL
     #[arg(long, value_name = "URL", value_parser = parse_url, help_heading = "Where")]
     reply_url: Option<String>,
+    /// How the browser sends it: post (a form) or get (the query string, as when the IdP's
+    /// Sign-on URL is set to the ACS) [default: post]
+    #[arg(long, value_parser = named(&HttpMethod::ALL, HttpMethod::name), help_heading = "Where")]
+    method: Option<HttpMethod>,
     /// First post to a local server on 127.0.0.1 that answers with this redirect to the Reply
     /// URL, and follow it as a browser does: the http:// → https:// or apex → www. redirect
     /// in front of a Reply URL [default: the fault's own, if any]
@@ -159,6 +163,9 @@ struct PostArgs {
     /// [default: the fault's expectation; without --fault, accepted]
     #[arg(long, value_name = "CODE|accepted", value_parser = parse_expected, help_heading = "Check")]
     expect: Option<Expected>,
+    /// RelayState sent with the response
+    #[arg(long, value_name = "VALUE", help_heading = "Protocol")]
+    relay_state: Option<String>,
     #[command(flatten)]
     knobs: Knobs,
 }
@@ -285,6 +292,12 @@ fn post_command(args: PostArgs) -> Result<ExitCode, CliError> {
     let (mut spec, now) = args.knobs.spec(Some(&args.to), OffsetDateTime::now_utc())?;
     if let Some(reply_url) = &args.reply_url {
         spec.reply_url = reply_url.clone();
+    }
+    if let Some(method) = args.method {
+        spec.method = method;
+    }
+    if let Some(relay_state) = &args.relay_state {
+        spec.relay_state = Some(relay_state.clone());
     }
     let prepared = shape::prepare(&spec, args.knobs.fault, now)?;
     let via = check::redirect_for(&prepared, args.via_redirect);
