@@ -41,10 +41,7 @@ pub async fn post_and_judge(
     let target = &prepared.spec.reply_url;
     let url = Url::parse(target)
         .map_err(|e| e.to_string())
-        .and_then(|u| match u.scheme() {
-            "http" | "https" => Ok(u),
-            other => Err(format!("scheme {other}")),
-        })
+        .and_then(post::only_http)
         .map_err(|reason| PostError::BadReplyUrl {
             url: target.clone(),
             reason,
@@ -100,5 +97,27 @@ impl Checked {
         out.push('\n');
         out.push_str(&self.verdict.report());
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::shape;
+    use crate::spec::ResponseSpec;
+    use time::macros::datetime;
+
+    #[tokio::test]
+    async fn a_reply_url_a_browser_would_not_post_to_is_refused_before_sending() {
+        let mut spec = ResponseSpec::valid("http://idp.example");
+        spec.reply_url = "ftp://sp.example/acs".to_owned();
+        let prepared =
+            shape::prepare(&spec, None, datetime!(2026-11-28 12:00 UTC)).expect("builds");
+        let client = post::client().expect("client");
+        let error = post_and_judge(&client, prepared, None, Expected::Accepted)
+            .await
+            .expect_err("refused");
+        assert_eq!(error.code(), "bad_reply_url");
+        assert!(error.to_string().contains("scheme ftp"), "{error}");
     }
 }

@@ -164,6 +164,14 @@ pub fn client() -> Result<reqwest::Client, PostError> {
         .map_err(|e| PostError::Client(e.to_string()))
 }
 
+/// `url` if a browser would send a form there (http or https), else why not.
+pub fn only_http(url: Url) -> Result<Url, String> {
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        other => Err(format!("scheme {other}")),
+    }
+}
+
 fn form_body(submission: &Submission) -> String {
     let mut form = url::form_urlencoded::Serializer::new(String::new());
     form.append_pair("SAMLResponse", &submission.saml_response);
@@ -263,10 +271,7 @@ pub async fn deliver(
         let next = url
             .join(&location)
             .map_err(|e| e.to_string())
-            .and_then(|u| match u.scheme() {
-                "http" | "https" => Ok(u),
-                other => Err(format!("scheme {other}")),
-            })
+            .and_then(only_http)
             .map_err(|reason| PostError::BadLocation {
                 url: url.to_string(),
                 status,
