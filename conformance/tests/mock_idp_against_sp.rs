@@ -4,13 +4,18 @@
 //!
 //! This is the seed of the conformance catalogue (its own issue): here it proves the mock IdP's
 //! "Done when" — `mock-idp post --preset entra --to <ACS>` logs a member in — and keeps the two
-//! catalogues honest with each other.
+//! catalogues honest with each other: every fault goes through `check::post_and_judge`, the
+//! function behind `mock-idp post`, so "the SP answers what the catalogue says" is exactly
+//! "`mock-idp post --fault NAME` exits 0".
 
+use mock_idp::check::{self, Checked};
+use mock_idp::expect::{Code, Expected, Outcome};
 use mock_idp::faults::{FAULTS, OTHER_TEAM_ISSUER};
 use mock_idp::keys::KeyType;
 use mock_idp::metadata::{self, Published};
-use mock_idp::post::{self, Submission};
+use mock_idp::post::{self, Redirect, Submission};
 use mock_idp::presets::{self, PRESETS};
+use mock_idp::server::shape;
 use mock_idp::spec::ResponseSpec;
 use sp::admin::{self, SsoForm};
 use sp::clock::FixedClock;
@@ -98,14 +103,14 @@ async fn team(sp: &Sp, slug: &str, issuer: &str, published: Published) {
         .expect("sso settings");
 }
 
-async fn deliver(sp: &Sp, xml_form_value: String, posts: u8) -> Vec<post::Delivery> {
+async fn deliver(sp: &Sp, xml_form_value: String) -> post::Delivery {
     let submission = Submission {
         url: url::Url::parse(&sp.acs).expect("ACS URL"),
         method: mock_idp::spec::HttpMethod::Post,
         saml_response: xml_form_value,
         relay_state: None,
     };
-    post::deliver_times(&post::client().expect("client"), &submission, posts)
+    post::deliver(&post::client().expect("client"), &submission)
         .await
         .expect("delivered")
 }
@@ -130,8 +135,7 @@ async fn every_preset_logs_a_member_in_through_the_browser_flow() {
             .for_sp(&sp.acs, ENTITY_ID)
             .numbered(n as u64 + 1);
         let built = mock_idp::build::build(&spec, NOW).expect("builds");
-        let deliveries = deliver(&sp, built.form_value(), 1).await;
-        let delivery = &deliveries[0];
+        let delivery = &deliver(&sp, built.form_value()).await;
         // POST → 303 to "/", then the signed-in page, cookies carried as a browser does.
         assert_eq!(
             delivery.hops[0].status,
@@ -166,21 +170,38 @@ async fn every_preset_logs_a_member_in_through_the_browser_flow() {
     );
 }
 
-/// The code a fault's `expected` line starts with, or `None` for "accepted…".
-fn expected_code(expected: &str) -> Option<&str> {
-    let first = expected
-        .split(|c: char| c.is_whitespace() || c == ',' || c == '(')
-        .next()
-        .unwrap_or("");
-    (first != "accepted").then_some(first)
+/// Catalogue answers our SP does not give yet, because the code is being added on another
+/// branch (issue #10, SP side), with the answer it gives until then. Anything else that
+/// disagrees fails the test; once the SP sends the catalogue's code, the entry is harmless and
+/// should be removed.
+const PENDING: &[(&str, Code, &str)] = &[(
+    "reply-url-stale-path",
+    Code::SamlResponseMisdirected,
+    "not_found",
+)];
+
+/// Whether `checked` disagrees only as a `PENDING` entry allows: same fault, same status, the
+/// interim code.
+fn pending(checked: &Checked) -> bool {
+    let Some(fault) = checked.prepared.fault else {
+        return false;
+    };
+    PENDING.iter().any(|(name, code, interim)| {
+        *name == fault.name
+            && fault.expected == Expected::Refused(*code)
+            && checked.verdict.got.last()
+                == Some(&Outcome::Answered {
+                    status: code.diagnosis_status().unwrap_or(0),
+                    code: Some((*interim).to_owned()),
+                })
+    })
 }
 
-#[tokio::test]
-async fn every_fault_gets_the_answer_its_catalogue_line_names() {
-    let sp = start_sp().await;
+/// The okta team `acme`, and a second team `other` that owns `OTHER_TEAM_ISSUER` and trusts the
+/// next key (the target of `other-team-issuer`).
+async fn fault_teams(sp: &Sp) -> &'static presets::Preset {
     let preset = presets::by_name("okta").expect("okta preset");
-    team(&sp, "acme", preset.issuer, Published::Current).await;
-    // other-team-issuer: a second team, trusting the next key, owns that issuer.
+    team(sp, "acme", preset.issuer, Published::Current).await;
     admin::create_team(&sp.store, "other", Plan::Custom, false, false, NOW)
         .await
         .expect("team");
@@ -202,52 +223,119 @@ async fn every_fault_gets_the_answer_its_catalogue_line_names() {
     admin::set_sso(&sp.store, &fetcher(), "other", form, NOW)
         .await
         .expect("sso");
+    preset
+}
 
+#[tokio::test]
+async fn every_fault_gets_the_answer_its_catalogue_line_names() {
+    let sp = start_sp().await;
+    let preset = fault_teams(&sp).await;
+    let client = post::client().expect("client");
     let mut mismatches = Vec::new();
+    let mut pending_seen = Vec::new();
     for (n, fault) in FAULTS.iter().enumerate() {
         let spec: ResponseSpec = preset
             .spec()
             .for_sp(&sp.acs, ENTITY_ID)
             .numbered(1000 + n as u64);
-        let built = fault
-            .build(&spec, NOW)
+        let prepared = shape::prepare(&spec, Some(fault), NOW)
             .unwrap_or_else(|e| panic!("{}: {e}", fault.name));
-        let deliveries = deliver(&sp, built.form_value(), fault.posts).await;
-        let last = deliveries.last().expect("at least one delivery");
-        let first_status = deliveries[0].hops[0].status;
-        let verdict = match expected_code(fault.expected) {
-            Some(code) => {
-                let refused = last.hops[0].status >= 400
-                    && last.body.contains(&format!("<code>{code}</code>"));
-                // A replay-like fault is accepted first and refused after.
-                let replay_ok = fault.posts < 2 || first_status == 303;
-                refused && replay_ok
-            }
-            None => {
-                let accepted_first = first_status == 303;
-                let replay_refused =
-                    fault.posts < 2 || last.body.contains("<code>replayed_assertion</code>");
-                accepted_first && replay_refused
-            }
-        };
-        if !verdict {
-            let got = code_on(&last.body).unwrap_or("(no code)");
-            mismatches.push(format!(
-                "{}: expected {:?}, SP answered {} {got}",
-                fault.name, fault.expected, last.hops[0].status
-            ));
+        // What `mock-idp post --fault NAME --to ACS` does, with its defaults.
+        let via = check::redirect_for(&prepared, None);
+        let expected = check::expectation_for(&prepared, None);
+        assert_eq!(expected, fault.expected);
+        let checked = check::post_and_judge(&client, prepared, via, expected)
+            .await
+            .unwrap_or_else(|e| panic!("{}: the SP could not be reached: {e}", fault.name));
+        if checked.verdict.agree {
+            continue;
         }
+        if pending(&checked) {
+            pending_seen.push(fault.name);
+            continue;
+        }
+        mismatches.push(format!("{}:\n{}", fault.name, checked.verdict.report()));
     }
     assert!(
         mismatches.is_empty(),
         "faults whose SP answer differs from the catalogue:\n{}",
         mismatches.join("\n")
     );
+    for (name, code, interim) in PENDING {
+        assert!(
+            FAULTS.iter().any(|f| f.name == *name),
+            "PENDING names a fault that does not exist: {name}"
+        );
+        if pending_seen.contains(name) {
+            eprintln!("pending: {name} answered {interim}; the catalogue says {code}");
+        }
+    }
 }
 
-/// The SAML code shown on an SP page, if any.
-fn code_on(body: &str) -> Option<&str> {
-    body.split("<code>").nth(1)?.split("</code>").next()
+/// `mock-idp post --via-redirect`: a real redirect on 127.0.0.1 in front of the real ACS. After
+/// a 301 the browser GETs the ACS without the response, and the SP diagnoses exactly that; a
+/// 307 keeps the POST, and the same response logs in (the positive control).
+#[tokio::test]
+async fn a_post_through_a_301_gets_the_acs_get_diagnosis_and_through_a_307_logs_in() {
+    let sp = start_sp().await;
+    let preset = presets::by_name("okta").expect("okta preset");
+    team(&sp, "acme", preset.issuer, Published::Current).await;
+    let client = post::client().expect("client");
+    let cases = [
+        (Redirect::Moved301, Expected::Refused(Code::AcsGet)),
+        (Redirect::Found302, Expected::Refused(Code::AcsGet)),
+        (Redirect::Temporary307, Expected::Accepted),
+    ];
+    for (n, (redirect, expected)) in cases.into_iter().enumerate() {
+        let spec = preset
+            .spec()
+            .for_sp(&sp.acs, ENTITY_ID)
+            .numbered(3000 + n as u64);
+        let prepared = shape::prepare(&spec, None, NOW).expect("builds");
+        let checked = check::post_and_judge(&client, prepared, Some(redirect), expected)
+            .await
+            .expect("reached");
+        let delivery = &checked.deliveries[0];
+        assert_eq!(
+            delivery.hops[0].status,
+            redirect.status(),
+            "{}",
+            checked.report()
+        );
+        assert_ne!(
+            delivery.hops[0].url, delivery.hops[1].url,
+            "the first hop is the redirector"
+        );
+        assert_eq!(delivery.hops[1].url, sp.acs);
+        assert_eq!(delivery.hops[1].sent_body, redirect.keeps_post());
+        assert!(checked.verdict.agree, "{}", checked.report());
+    }
+}
+
+/// A disagreement is a verdict, not an error: the same valid response judged against a code it
+/// does not get.
+#[tokio::test]
+async fn an_answer_other_than_the_expected_one_disagrees() {
+    let sp = start_sp().await;
+    let preset = presets::by_name("okta").expect("okta preset");
+    team(&sp, "acme", preset.issuer, Published::Current).await;
+    let spec = preset.spec().for_sp(&sp.acs, ENTITY_ID).numbered(4000);
+    let prepared = shape::prepare(&spec, None, NOW).expect("builds");
+    let checked = check::post_and_judge(
+        &post::client().expect("client"),
+        prepared,
+        None,
+        Expected::Refused(Code::AudienceMismatch),
+    )
+    .await
+    .expect("reached");
+    assert!(!checked.verdict.agree);
+    assert_eq!(
+        checked.verdict.got,
+        [Outcome::Accepted { status: 303 }],
+        "{}",
+        checked.report()
+    );
 }
 
 /// An IdP whose clock runs ahead of the SP's. Okta dates Conditions NotBefore five minutes
@@ -274,7 +362,7 @@ async fn an_idp_clock_ahead_is_judged_by_the_idps_own_not_before() {
             .numbered(2000 + n as u64);
         spec.times.clock_offset = time::Duration::seconds(ahead);
         let built = mock_idp::build::build(&spec, NOW).expect("builds");
-        let delivery = &deliver(&sp, built.form_value(), 1).await[0];
+        let delivery = &deliver(&sp, built.form_value()).await;
         let status = delivery.hops[0].status;
         match expected {
             None => assert_eq!(
@@ -284,12 +372,15 @@ async fn an_idp_clock_ahead_is_judged_by_the_idps_own_not_before() {
                 delivery.transcript()
             ),
             Some(code) => {
-                assert!(status >= 400, "{name} {ahead} s ahead: {status}");
                 assert_eq!(
-                    code_on(&delivery.body),
-                    Some(code),
+                    Outcome::of(delivery),
+                    Outcome::Answered {
+                        status,
+                        code: Some(code.to_owned())
+                    },
                     "{name} {ahead} s ahead"
                 );
+                assert!(status >= 400, "{name} {ahead} s ahead: {status}");
             }
         }
     }

@@ -5,8 +5,9 @@
 //! the whole document; the Response signature, then the Assertion signature (algorithms,
 //! transforms, Reference URI, unique ID, digest, key from the pinned certificates only); Version;
 //! Status; Destination; IssueInstant; Recipient and bearer window; Audience; Conditions window;
-//! InResponseTo; replay; NameID; email. `expected` names the code such an SP answers first; where
-//! an SP that checks in another order would answer something else, the parenthesis says what.
+//! InResponseTo; replay; NameID; email. `expected` is the code such an SP answers first (or
+//! `accepted`); where an SP that checks in another order would answer something else, `note`
+//! says what.
 //!
 //! Every fault starts from any valid spec: presets differ in prefixes (`samlp`/`saml`,
 //! `saml2p`/`saml2`), placement, key type and encryption, so XML rewrites never assume a prefix.
@@ -14,12 +15,14 @@
 //! range, leaving every byte they do not mean to change exactly as it was signed.
 
 use crate::build::{BuildError, Built, build};
+use crate::expect::{Code, Expected};
 use crate::keys::{self, KeyRole, KeyType};
 use crate::names::{UnknownName, find};
+use crate::post::Redirect;
 use crate::render::{escape, render, render_assertion};
 use crate::spec::{
-    EncryptTo, Encryption, NAMEID_PERSISTENT, NameId, Placement, ResponseSpec, STATUS_RESPONDER,
-    Status,
+    EncryptTo, Encryption, HttpMethod, NAMEID_PERSISTENT, NameId, Placement, ResponseSpec,
+    STATUS_RESPONDER, Status,
 };
 use base64::Engine;
 use roxmltree::{Document, Node};
@@ -40,16 +43,75 @@ pub enum Transform {
     Build(fn(&ResponseSpec, OffsetDateTime) -> Result<Built, BuildError>),
 }
 
+/// Which part of the exchange a fault breaks (the sections of `mock-idp faults`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Class {
+    Issuer,
+    Audience,
+    Destination,
+    Recipient,
+    Time,
+    Protocol,
+    Signature,
+    Wrapping,
+    Reading,
+    Parser,
+    /// Where and how the browser delivers the response: the field's "404 after setting the
+    /// Reply URL" problems. The XML is valid; the URL or the method is not the ACS's.
+    ReplyUrl,
+}
+
+impl Class {
+    pub const ALL: [Class; 11] = [
+        Class::Issuer,
+        Class::Audience,
+        Class::Destination,
+        Class::Recipient,
+        Class::Time,
+        Class::Protocol,
+        Class::Signature,
+        Class::Wrapping,
+        Class::Reading,
+        Class::Parser,
+        Class::ReplyUrl,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Issuer => "issuer",
+            Class::Audience => "audience",
+            Class::Destination => "destination",
+            Class::Recipient => "recipient",
+            Class::Time => "time",
+            Class::Protocol => "protocol",
+            Class::Signature => "signature",
+            Class::Wrapping => "wrapping",
+            Class::Reading => "reading",
+            Class::Parser => "parser",
+            Class::ReplyUrl => "reply-url",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Class, UnknownName> {
+        find(&Class::ALL, name, "class", |c| c.name()).copied()
+    }
+}
+
 /// A fault.
 pub struct Fault {
     pub name: &'static str,
     /// One line: what the fault does.
     pub summary: &'static str,
-    /// What a correct SP answers: a rejection code first (`audience_mismatch`), or `accepted`
-    /// (e.g. "accepted once, then replayed_assertion"), then any explanation.
-    pub expected: &'static str,
+    pub class: Class,
+    /// What a correct SP answers.
+    pub expected: Expected,
+    /// Why, or what an SP that checks in another order answers instead; may be empty.
+    pub note: &'static str,
     /// How many times the browser posts the response (2 for replay).
     pub posts: u8,
+    /// The browser first posts to a URL that answers with this redirect to the Reply URL (an
+    /// http:// or apex Reply URL that the site redirects).
+    pub via_redirect: Option<Redirect>,
     pub transform: Transform,
 }
 
@@ -99,8 +161,11 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "wrong-issuer",
         summary: "Response and Assertion Issuer set to another IdP's entity ID, http://www.okta.com/exkSOMEONEELSE",
-        expected: "unknown_issuer (no team is configured with that issuer)",
+        class: Class::Issuer,
+        expected: Expected::Refused(Code::UnknownIssuer),
+        note: "no team is configured with that issuer",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| {
             spec.response_issuer = Some(UNKNOWN_ISSUER.to_owned());
             spec.assertion_issuer = spec.response_issuer.clone();
@@ -109,8 +174,11 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "missing-issuer",
         summary: "Response and Assertion Issuer both omitted",
-        expected: "unknown_issuer (without an Issuer the SP cannot tell which team the response is for)",
+        class: Class::Issuer,
+        expected: Expected::Refused(Code::UnknownIssuer),
+        note: "without an Issuer the SP cannot tell which team the response is for",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| {
             spec.response_issuer = None;
             spec.assertion_issuer = None;
@@ -119,15 +187,21 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "assertion-issuer-mismatch",
         summary: "Assertion Issuer set to another IdP's entity ID (http://www.okta.com/exkSOMEONEELSE) while the Response Issuer stays this IdP's",
-        expected: "issuer_mismatch",
+        class: Class::Issuer,
+        expected: Expected::Refused(Code::IssuerMismatch),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| spec.assertion_issuer = Some(UNKNOWN_ISSUER.to_owned())),
     },
     Fault {
         name: "other-team-issuer",
         summary: "Issuer (both) set to another team's IdP, http://www.okta.com/exk2otherteam00000e8, still signed with this IdP's key",
-        expected: "signature_invalid (the issuer selects the other team, whose pinned certificate did not make this signature; acceptance would be a cross-team login)",
+        class: Class::Issuer,
+        expected: Expected::Refused(Code::SignatureInvalid),
+        note: "the issuer selects the other team, whose pinned certificate did not make this signature; acceptance would be a cross-team login",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| {
             spec.response_issuer = Some(OTHER_TEAM_ISSUER.to_owned());
             spec.assertion_issuer = spec.response_issuer.clone();
@@ -137,23 +211,32 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "wrong-audience",
         summary: "AudienceRestriction names another SP, https://other-sp.example.com/saml/metadata, instead of this SP's entity ID",
-        expected: "audience_mismatch",
+        class: Class::Audience,
+        expected: Expected::Refused(Code::AudienceMismatch),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| spec.audiences = vec![OTHER_AUDIENCE.to_owned()]),
     },
     Fault {
         name: "missing-audience",
         summary: "Conditions without any AudienceRestriction",
-        expected: "audience_missing (DESIGN.md requires an Audience naming the SP)",
+        class: Class::Audience,
+        expected: Expected::Refused(Code::AudienceMissing),
+        note: "DESIGN.md requires an Audience naming the SP",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| spec.audiences.clear()),
     },
     // --- Destination: the browser still posts to the ACS; only the signed value is off --------
     Fault {
         name: "destination-trailing-slash",
         summary: "Destination is the ACS URL with a trailing slash added (removed if it had one)",
-        expected: "destination_mismatch",
+        class: Class::Destination,
+        expected: Expected::Refused(Code::DestinationMismatch),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| {
             spec.destination = Some(toggle_trailing_slash(&destination_of(spec)));
         }),
@@ -161,8 +244,11 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "destination-apex",
         summary: "Destination on the apex host instead of www. (https://qualified.io/…), or on www. when the ACS host has none",
-        expected: "destination_mismatch",
+        class: Class::Destination,
+        expected: Expected::Refused(Code::DestinationMismatch),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| {
             spec.destination = Some(toggle_www(&destination_of(spec)));
         }),
@@ -170,8 +256,11 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "destination-http",
         summary: "Destination with http:// instead of https:// (as behind a TLS-terminating proxy), or the reverse for an http ACS",
-        expected: "destination_mismatch",
+        class: Class::Destination,
+        expected: Expected::Refused(Code::DestinationMismatch),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| {
             spec.destination = Some(toggle_scheme(&destination_of(spec)));
         }),
@@ -179,8 +268,11 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "destination-case",
         summary: "Destination with the last path segment capitalised (/api/saml/Consume)",
-        expected: "destination_mismatch",
+        class: Class::Destination,
+        expected: Expected::Refused(Code::DestinationMismatch),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| {
             spec.destination = Some(change_case(&destination_of(spec)));
         }),
@@ -188,8 +280,11 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "destination-other-path",
         summary: "Destination is the site's home page (path /) instead of the ACS path",
-        expected: "destination_mismatch",
+        class: Class::Destination,
+        expected: Expected::Refused(Code::DestinationMismatch),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| {
             spec.destination = Some(other_path(&destination_of(spec)));
         }),
@@ -198,8 +293,11 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "recipient-trailing-slash",
         summary: "SubjectConfirmationData Recipient is the ACS URL with a trailing slash added (removed if it had one)",
-        expected: "recipient_mismatch",
+        class: Class::Recipient,
+        expected: Expected::Refused(Code::RecipientMismatch),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| {
             spec.recipient = Some(toggle_trailing_slash(&recipient_of(spec)));
         }),
@@ -207,15 +305,21 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "recipient-apex",
         summary: "Recipient on the apex host instead of www., or on www. when the ACS host has none",
-        expected: "recipient_mismatch",
+        class: Class::Recipient,
+        expected: Expected::Refused(Code::RecipientMismatch),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| spec.recipient = Some(toggle_www(&recipient_of(spec)))),
     },
     Fault {
         name: "recipient-http",
         summary: "Recipient with http:// instead of https://, or the reverse for an http ACS",
-        expected: "recipient_mismatch",
+        class: Class::Recipient,
+        expected: Expected::Refused(Code::RecipientMismatch),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| {
             spec.recipient = Some(toggle_scheme(&recipient_of(spec)));
         }),
@@ -223,15 +327,21 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "recipient-case",
         summary: "Recipient with the last path segment capitalised (/api/saml/Consume)",
-        expected: "recipient_mismatch",
+        class: Class::Recipient,
+        expected: Expected::Refused(Code::RecipientMismatch),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| spec.recipient = Some(change_case(&recipient_of(spec)))),
     },
     Fault {
         name: "recipient-other-path",
         summary: "Recipient is the site's home page (path /) instead of the ACS path",
-        expected: "recipient_mismatch",
+        class: Class::Recipient,
+        expected: Expected::Refused(Code::RecipientMismatch),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| spec.recipient = Some(other_path(&recipient_of(spec)))),
     },
     // --- Time. Offsets are set against the true time (clock offset 0), so the window is off by
@@ -239,8 +349,11 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "expired",
         summary: "Conditions and bearer confirmation NotOnOrAfter 5 minutes ago (beyond the 180 s skew); IssueInstant now",
-        expected: "expired",
+        class: Class::Time,
+        expected: Expected::Refused(Code::Expired),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| {
             let t = &mut spec.times;
             t.clock_offset = Duration::ZERO;
@@ -253,8 +366,11 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "not-yet-valid",
         summary: "Conditions NotBefore 10 minutes ahead (beyond the 180 s skew); IssueInstant now",
-        expected: "not_yet_valid",
+        class: Class::Time,
+        expected: Expected::Refused(Code::NotYetValid),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| {
             let t = &mut spec.times;
             t.clock_offset = Duration::ZERO;
@@ -267,8 +383,11 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "stale-issue-instant",
         summary: "IssueInstant (Response and Assertion) an hour ago, with the Conditions and confirmation windows still open",
-        expected: "issue_instant_stale",
+        class: Class::Time,
+        expected: Expected::Refused(Code::IssueInstantStale),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| {
             let t = &mut spec.times;
             t.clock_offset = Duration::ZERO;
@@ -282,8 +401,11 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "future-issue-instant",
         summary: "IssueInstant (Response and Assertion) 10 minutes ahead (beyond the 180 s skew), windows open",
-        expected: "not_yet_valid",
+        class: Class::Time,
+        expected: Expected::Refused(Code::NotYetValid),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| {
             let t = &mut spec.times;
             t.clock_offset = Duration::ZERO;
@@ -296,16 +418,22 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "missing-bearer-not-on-or-after",
         summary: "Bearer SubjectConfirmationData without NotOnOrAfter (SAML profiles §4.1.4.2 requires one)",
-        expected: "no_bearer_confirmation (no bearer confirmation meets the profile)",
+        class: Class::Time,
+        expected: Expected::Refused(Code::NoBearerConfirmation),
+        note: "no bearer confirmation meets the profile",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| spec.times.confirmation_not_on_or_after = None),
     },
     // --- Protocol -----------------------------------------------------------------------------
     Fault {
         name: "unknown-in-response-to",
         summary: "InResponseTo (Response and SubjectConfirmationData) names a request the SP never sent, _mock-request-never-sent",
-        expected: "in_response_to_unknown",
+        class: Class::Protocol,
+        expected: Expected::Refused(Code::InResponseToUnknown),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| {
             spec.in_response_to = Some(UNKNOWN_REQUEST_ID.to_owned())
         }),
@@ -313,8 +441,11 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "status-responder",
         summary: "Status Responder / AuthnFailed with a message and no assertion, as an IdP reports a failed login",
-        expected: "status_not_success",
+        class: Class::Protocol,
+        expected: Expected::Refused(Code::StatusNotSuccess),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| {
             spec.status = Status {
                 code: STATUS_RESPONDER.to_owned(),
@@ -327,36 +458,51 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "no-assertion",
         summary: "Status Success but no assertion at all",
-        expected: "no_assertion",
+        class: Class::Protocol,
+        expected: Expected::Refused(Code::NoAssertion),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| spec.include_assertion = false),
     },
     Fault {
         name: "two-assertions",
         summary: "A second complete assertion (ID <assertion ID>-2, same subject, signed and encrypted like the first) after the first",
-        expected: "multiple_assertions",
+        class: Class::Protocol,
+        expected: Expected::Refused(Code::MultipleAssertions),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Build(two_assertions),
     },
     Fault {
         name: "version-1.1",
         summary: "Version=\"1.1\" on Response and Assertion",
-        expected: "version_mismatch",
+        class: Class::Protocol,
+        expected: Expected::Refused(Code::VersionMismatch),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| spec.version = "1.1".to_owned()),
     },
     Fault {
         name: "missing-name-id",
         summary: "Subject without a NameID (the email attribute is still there)",
-        expected: "name_id_missing",
+        class: Class::Protocol,
+        expected: Expected::Refused(Code::NameIdMissing),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| spec.name_id = None),
     },
     Fault {
         name: "no-email",
         summary: "NameID an opaque persistent ID and no email attribute (any attribute named *mail* or holding an @ removed)",
-        expected: "email_missing",
+        class: Class::Protocol,
+        expected: Expected::Refused(Code::EmailMissing),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| {
             let sp_name_qualifier = spec.name_id.take().and_then(|n| n.sp_name_qualifier);
             spec.name_id = Some(NameId {
@@ -373,30 +519,42 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "replay",
         summary: "The valid response, posted twice",
-        expected: "accepted once, then replayed_assertion",
+        class: Class::Protocol,
+        expected: Expected::Refused(Code::ReplayedAssertion),
+        note: "the first post is accepted; the second, the same assertion again, is the replay",
         posts: 2,
+        via_redirect: None,
         transform: Transform::Spec(|_| {}),
     },
     // --- Signatures and keys ------------------------------------------------------------------
     Fault {
         name: "unsigned",
         summary: "Neither Response nor Assertion signed",
-        expected: "unsigned",
+        class: Class::Signature,
+        expected: Expected::Refused(Code::Unsigned),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| spec.signing.placement = Placement::None),
     },
     Fault {
         name: "signature-stripped",
         summary: "Signed as the spec says, then every ds:Signature removed and the NameID/email changed to admin@<domain> (signature exclusion; assertion in the clear)",
-        expected: "unsigned",
+        class: Class::Signature,
+        expected: Expected::Refused(Code::Unsigned),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Build(signature_stripped),
     },
     Fault {
         name: "attacker-resigned",
         summary: "NameID/email changed to admin@<domain>, then signed with the attacker's key, whose certificate (same subject as the IdP's) rides in KeyInfo",
-        expected: "signature_invalid (the key must come from the pinned metadata certificate, never from KeyInfo)",
+        class: Class::Signature,
+        expected: Expected::Refused(Code::SignatureInvalid),
+        note: "the key must come from the pinned metadata certificate, never from KeyInfo",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| {
             impersonate_in_spec(spec);
             spec.signing.key = KeyRole::Attacker;
@@ -406,8 +564,11 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "expired-certificate",
         summary: "Signed with the IdP's old key, whose certificate expired in 2021 (RSA, with the spec's digest)",
-        expected: "signature_invalid (that certificate is not in the metadata, and would be expired if it were)",
+        class: Class::Signature,
+        expected: Expected::Refused(Code::SignatureInvalid),
+        note: "that certificate is not in the metadata, and would be expired if it were",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| {
             let signing = &mut spec.signing;
             signing.key = KeyRole::Expired;
@@ -421,8 +582,11 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "sha1",
         summary: "Signed with RSA-SHA1 (ECDSA-SHA1 for EC keys) and SHA-1 digests",
-        expected: "algorithm_forbidden (unless the team opted into SHA-1)",
+        class: Class::Signature,
+        expected: Expected::Refused(Code::AlgorithmForbidden),
+        note: "unless the team opted into SHA-1",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| {
             let signing = &mut spec.signing;
             signing.signature = signature_for(signing.key_type, DigestAlgorithm::Sha1);
@@ -432,29 +596,41 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "hmac",
         summary: "Every SignatureMethod hmac-sha1 with a real HMAC keyed with the IdP certificate's DER bytes (public-key/HMAC confusion forgery)",
-        expected: "algorithm_forbidden",
+        class: Class::Signature,
+        expected: Expected::Refused(Code::AlgorithmForbidden),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Build(hmac),
     },
     Fault {
         name: "xpath-transform",
         summary: "After signing, an XPath Transform appended to every Reference's Transforms",
-        expected: "transform_forbidden",
+        class: Class::Signature,
+        expected: Expected::Refused(Code::TransformForbidden),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Build(xpath_transform),
     },
     Fault {
         name: "xslt-transform",
         summary: "After signing, an XSLT Transform that fetches http://attacker.example/ appended to every Reference's Transforms (CVE-2022-47966)",
-        expected: "transform_forbidden",
+        class: Class::Signature,
+        expected: Expected::Refused(Code::TransformForbidden),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Build(xslt_transform),
     },
     Fault {
         name: "encrypted-wrong-key",
         summary: "Assertion encrypted to a key other than the SP's (the IdP's own certificate), with the spec's ciphers or AES-256-GCM + RSA-OAEP",
-        expected: "decryption_failed",
+        class: Class::Signature,
+        expected: Expected::Refused(Code::DecryptionFailed),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Spec(|spec| {
             let defaults = EncryptOptions::default();
             let (cipher, transport) = spec
@@ -476,124 +652,247 @@ pub const FAULTS: &[Fault] = &[
     Fault {
         name: "xsw1",
         summary: "Response signed: the Response becomes evil (ID _evil_response_ID); an unsigned copy of the original Response is appended inside its ds:Signature, where the Reference still points (SAMLRaider XSW1)",
-        expected: "multiple_assertions (signature-first: signature_invalid, foreign content in ds:Signature, or reference_mismatch)",
+        class: Class::Wrapping,
+        expected: Expected::Refused(Code::MultipleAssertions),
+        note: "signature-first: signature_invalid, foreign content in ds:Signature, or reference_mismatch",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Build(xsw1),
     },
     Fault {
         name: "xsw2",
         summary: "Response signed: the Response becomes evil (ID _evil_response_ID); an unsigned copy of the original Response is inserted just before its ds:Signature (SAMLRaider XSW2)",
-        expected: "multiple_assertions (signature-first: reference_mismatch, the Reference no longer names the Response)",
+        class: Class::Wrapping,
+        expected: Expected::Refused(Code::MultipleAssertions),
+        note: "signature-first: reference_mismatch, the Reference no longer names the Response",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Build(xsw2),
     },
     Fault {
         name: "xsw3",
         summary: "Assertion signed: an evil copy (ID _evil_assertion_ID, signature removed) inserted before the untouched original (SAMLRaider XSW3)",
-        expected: "multiple_assertions (an SP reading the first assertion: unsigned)",
+        class: Class::Wrapping,
+        expected: Expected::Refused(Code::MultipleAssertions),
+        note: "an SP reading the first assertion: unsigned",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Build(xsw3),
     },
     Fault {
         name: "xsw4",
         summary: "Assertion signed: an evil copy (ID _evil_assertion_ID, signature removed) replaces the Assertion and holds the signed original as its last child (SAMLRaider XSW4)",
-        expected: "multiple_assertions (signature-first: unsigned, the Response's Assertion has no signature)",
+        class: Class::Wrapping,
+        expected: Expected::Refused(Code::MultipleAssertions),
+        note: "signature-first: unsigned, the Response's Assertion has no signature",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Build(xsw4),
     },
     Fault {
         name: "xsw5",
         summary: "Assertion signed: the Assertion turns evil in place (ID _evil_assertion_ID, keeps the original Signature); an unsigned copy of the original is appended to the Response (SAMLRaider XSW5)",
-        expected: "multiple_assertions (signature-first: reference_mismatch)",
+        class: Class::Wrapping,
+        expected: Expected::Refused(Code::MultipleAssertions),
+        note: "signature-first: reference_mismatch",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Build(xsw5),
     },
     Fault {
         name: "xsw6",
         summary: "Assertion signed: the Assertion turns evil in place (ID _evil_assertion_ID, keeps the Signature); the unsigned original goes inside that ds:Signature (SAMLRaider XSW6)",
-        expected: "multiple_assertions (signature-first: signature_invalid, foreign content in ds:Signature, or reference_mismatch)",
+        class: Class::Wrapping,
+        expected: Expected::Refused(Code::MultipleAssertions),
+        note: "signature-first: signature_invalid, foreign content in ds:Signature, or reference_mismatch",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Build(xsw6),
     },
     Fault {
         name: "xsw7",
         summary: "Assertion signed: an unnamespaced <Extensions> before the Assertion holds an evil copy with the same ID and no signature; the original stays (SAMLRaider XSW7)",
-        expected: "multiple_assertions (signature-first: duplicate_id)",
+        class: Class::Wrapping,
+        expected: Expected::Refused(Code::MultipleAssertions),
+        note: "signature-first: duplicate_id",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Build(xsw7),
     },
     Fault {
         name: "xsw8",
         summary: "Assertion signed: the Assertion turns evil in place (same ID, keeps the Signature); an unnamespaced <Object> in that ds:Signature holds the unsigned original (SAMLRaider XSW8)",
-        expected: "multiple_assertions (signature-first: signature_invalid, foreign content in ds:Signature, or duplicate_id)",
+        class: Class::Wrapping,
+        expected: Expected::Refused(Code::MultipleAssertions),
+        note: "signature-first: signature_invalid, foreign content in ds:Signature, or duplicate_id",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Build(xsw8),
     },
     // --- Further wrapping permutations -----------------------------------------------------------
     Fault {
         name: "wrap-extensions",
         summary: "Assertion signed: the signed original moves into samlp:Extensions; an evil copy with the same ID and no signature takes its place",
-        expected: "multiple_assertions (signature-first: unsigned for the Assertion read, duplicate_id for the hidden original)",
+        class: Class::Wrapping,
+        expected: Expected::Refused(Code::MultipleAssertions),
+        note: "signature-first: unsigned for the Assertion read, duplicate_id for the hidden original",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Build(wrap_extensions),
     },
     Fault {
         name: "wrap-ds-object",
         summary: "Assertion signed: the Assertion turns evil in place (same ID, keeps the Signature); a ds:Object in that Signature holds the unsigned original",
-        expected: "multiple_assertions (signature-first: signature_invalid, a ds:Object in the Signature, or duplicate_id)",
+        class: Class::Wrapping,
+        expected: Expected::Refused(Code::MultipleAssertions),
+        note: "signature-first: signature_invalid, a ds:Object in the Signature, or duplicate_id",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Build(wrap_ds_object),
     },
     Fault {
         name: "wrap-advice",
         summary: "Assertion signed: an evil Assertion (ID _evil_assertion_ID, no signature) in place holds the signed original in saml:Advice, where the schema allows assertions",
-        expected: "multiple_assertions (signature-first: unsigned)",
+        class: Class::Wrapping,
+        expected: Expected::Refused(Code::MultipleAssertions),
+        note: "signature-first: unsigned",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Build(wrap_advice),
     },
     Fault {
         name: "wrap-evil-first",
         summary: "Assertion signed: an evil copy with the same ID and a copy of the original Signature inserted before the untouched original",
-        expected: "multiple_assertions (signature-first: duplicate_id)",
+        class: Class::Wrapping,
+        expected: Expected::Refused(Code::MultipleAssertions),
+        note: "signature-first: duplicate_id",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Build(wrap_evil_first),
     },
     // --- Reading what was signed ----------------------------------------------------------------
     Fault {
         name: "comment-injection",
         summary: "The IdP signs NameID <user>@<domain><!---->.evil.com (email attributes <user>@<domain>.evil.com): the comment sits inside signed text",
-        expected: "accepted as the whole signed value <user>@<domain>.evil.com (member_unknown if no such member and no JIT), never as <user>@<domain>: a reader that stops at the comment is CVE-2017-11427",
+        class: Class::Reading,
+        expected: Expected::Accepted,
+        note: "as the whole signed value <user>@<domain>.evil.com (member_unknown if no such member and no JIT), never as <user>@<domain>: a reader that stops at the comment is CVE-2017-11427",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Build(comment_injection),
     },
     Fault {
         name: "comment-injection-after-signing",
         summary: "Signed for <user>@<domain>.evil.com, then <!----> inserted after <user>@<domain> in the NameID and email values (comments are not signed, so it still verifies)",
-        expected: "accepted as the whole signed value <user>@<domain>.evil.com (member_unknown if no such member and no JIT), never as <user>@<domain>",
+        class: Class::Reading,
+        expected: Expected::Accepted,
+        note: "as the whole signed value <user>@<domain>.evil.com (member_unknown if no such member and no JIT), never as <user>@<domain>",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Build(comment_injection_after_signing),
     },
     // --- Parser payloads and IDs ------------------------------------------------------------------
     Fault {
         name: "doctype",
         summary: "DOCTYPE declaring an external entity (file:///etc/passwd) referenced as the NameID",
-        expected: "doctype_forbidden",
+        class: Class::Parser,
+        expected: Expected::Refused(Code::DoctypeForbidden),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Build(doctype),
     },
     Fault {
         name: "billion-laughs",
         summary: "DOCTYPE with ten nested entities (10^9 \"lol\"s) referenced as the NameID",
-        expected: "doctype_forbidden",
+        class: Class::Parser,
+        expected: Expected::Refused(Code::DoctypeForbidden),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Build(billion_laughs),
     },
     Fault {
         name: "duplicate-id",
         summary: "A samlp:Extensions element carrying the Assertion's ID, added before the Response is signed: every signature is valid, only the unique-ID rule refuses it",
-        expected: "duplicate_id",
+        class: Class::Parser,
+        expected: Expected::Refused(Code::DuplicateId),
+        note: "",
         posts: 1,
+        via_redirect: None,
         transform: Transform::Build(duplicate_id),
+    },
+    // --- Reply URL: a valid response that the browser takes to the wrong place or in the wrong
+    // --- way. Destination and Recipient stay the ACS; the SP answers with a diagnosis page. ------
+    Fault {
+        name: "reply-url-trailing-slash",
+        summary: "The browser posts to the ACS URL with a trailing slash added (removed if it had one)",
+        class: Class::ReplyUrl,
+        expected: Expected::Refused(Code::AcsPathNearMiss),
+        note: "a Reply URL typed with a slash the ACS does not have; 404 with the cause named",
+        posts: 1,
+        via_redirect: None,
+        transform: Transform::Spec(|spec| spec.reply_url = toggle_trailing_slash(&spec.reply_url)),
+    },
+    Fault {
+        name: "reply-url-case",
+        summary: "The browser posts to the ACS URL with the last path segment capitalised (/api/saml/Consume)",
+        class: Class::ReplyUrl,
+        expected: Expected::Refused(Code::AcsPathNearMiss),
+        note: "URL paths are case-sensitive; 404 with the cause named",
+        posts: 1,
+        via_redirect: None,
+        transform: Transform::Spec(|spec| spec.reply_url = change_case(&spec.reply_url)),
+    },
+    Fault {
+        name: "reply-url-double-slash",
+        summary: "The browser posts to the ACS URL with a doubled slash after its first path segment (/api//saml/consume)",
+        class: Class::ReplyUrl,
+        expected: Expected::Refused(Code::AcsPathNearMiss),
+        note: "a base URL ending in / joined with a path starting with /; 404 with the cause named",
+        posts: 1,
+        via_redirect: None,
+        transform: Transform::Spec(|spec| spec.reply_url = double_slash(&spec.reply_url)),
+    },
+    Fault {
+        name: "reply-url-stale-path",
+        summary: "The browser posts to /saml/consume on the ACS's host: a stale Reply URL, an SP toolkit's default path",
+        class: Class::ReplyUrl,
+        expected: Expected::Refused(Code::SamlResponseMisdirected),
+        note: "a POST carrying a SAMLResponse to a path that is not the ACS; 404 naming what arrived and the ACS URL",
+        posts: 1,
+        via_redirect: None,
+        transform: Transform::Spec(|spec| spec.reply_url = stale_path(&spec.reply_url)),
+    },
+    Fault {
+        name: "sign-on-url-get",
+        summary: "The browser GETs the ACS with SAMLResponse in the query string, as when the IdP's Sign-on URL is set to the ACS",
+        class: Class::ReplyUrl,
+        expected: Expected::Refused(Code::AcsGet),
+        note: "the ACS takes POST only; 405 with the cause named",
+        posts: 1,
+        via_redirect: None,
+        transform: Transform::Spec(|spec| spec.method = HttpMethod::Get),
+    },
+    Fault {
+        name: "reply-url-redirect-301",
+        summary: "The browser posts to a Reply URL the site answers with 301 to the ACS (http:// to https://, apex to www.), played by a local redirector; it follows with a GET without the body",
+        class: Class::ReplyUrl,
+        expected: Expected::Refused(Code::AcsGet),
+        note: "301, 302 and 303 turn a POST into a GET (Fetch standard), so the SAMLResponse is lost; 405 with the cause named",
+        posts: 1,
+        via_redirect: Some(Redirect::Moved301),
+        transform: Transform::Spec(|_| {}),
+    },
+    Fault {
+        name: "reply-url-redirect-308",
+        summary: "The browser posts to a Reply URL the site answers with 308 to the ACS, played by a local redirector; it re-posts the body",
+        class: Class::ReplyUrl,
+        expected: Expected::Accepted,
+        note: "307 and 308 keep the method and the body, so the login goes through: the control for reply-url-redirect-301",
+        posts: 1,
+        via_redirect: Some(Redirect::Permanent308),
+        transform: Transform::Spec(|_| {}),
     },
 ];
 
@@ -618,7 +917,7 @@ fn recipient_of(spec: &ResponseSpec) -> String {
 }
 
 /// The signature algorithm of `key_type` with `digest`.
-fn signature_for(key_type: KeyType, digest: DigestAlgorithm) -> SignatureAlgorithm {
+pub fn signature_for(key_type: KeyType, digest: DigestAlgorithm) -> SignatureAlgorithm {
     use SignatureAlgorithm as S;
     match (key_type, digest) {
         (KeyType::Rsa, DigestAlgorithm::Sha1) => S::RsaSha1,
@@ -752,6 +1051,34 @@ fn other_path(url: &str) -> String {
         "/saml/acs"
     } else {
         "/"
+    };
+    let mut out = url.to_owned();
+    out.replace_range(path, replacement);
+    out
+}
+
+/// Doubles the slash after the first path segment (`/api/saml/consume` → `/api//saml/consume`),
+/// or the leading slash of a one-segment path.
+fn double_slash(url: &str) -> String {
+    let path = path_range(url);
+    let at = url[path.clone()]
+        .char_indices()
+        .skip(1)
+        .find(|(_, c)| *c == '/')
+        .map_or(path.start, |(i, _)| path.start + i);
+    let mut out = url.to_owned();
+    out.insert(at, '/');
+    out
+}
+
+/// The same host with the path `/saml/consume` (a common toolkit default and a typical stale
+/// Reply URL), or `/saml/acs` for an ACS that already has that path.
+fn stale_path(url: &str) -> String {
+    let path = path_range(url);
+    let replacement = if &url[path.clone()] == "/saml/consume" {
+        "/saml/acs"
+    } else {
+        "/saml/consume"
     };
     let mut out = url.to_owned();
     out.replace_range(path, replacement);

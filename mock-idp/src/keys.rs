@@ -23,6 +23,17 @@ pub enum KeyType {
     Ec,
 }
 
+impl KeyType {
+    pub const ALL: [KeyType; 2] = [KeyType::Rsa, KeyType::Ec];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyType::Rsa => "rsa",
+            KeyType::Ec => "ec",
+        }
+    }
+}
+
 impl KeyRole {
     pub const ALL: [KeyRole; 4] = [
         KeyRole::Current,

@@ -5,8 +5,12 @@
 
 pub mod authn_request;
 pub mod build;
+pub mod catalogue;
+pub mod check;
+pub mod expect;
 pub mod faults;
 pub mod keys;
+pub mod knobs;
 pub mod metadata;
 pub mod names;
 pub mod post;

@@ -16,6 +16,16 @@ pub enum Published {
 }
 
 impl Published {
+    pub const ALL: [Published; 3] = [Published::Current, Published::Both, Published::Next];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Published::Current => "current",
+            Published::Both => "both",
+            Published::Next => "next",
+        }
+    }
+
     pub fn roles(self) -> &'static [KeyRole] {
         match self {
             Published::Current => &[KeyRole::Current],

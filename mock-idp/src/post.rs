@@ -86,7 +86,7 @@ impl Delivery {
                 }
                 _ => String::new(),
             };
-            let _ = writeln!(out, "> {} {}{note}", hop.method, hop.url);
+            let _ = writeln!(out, "> {} {}{note}", hop.method, shown(&hop.url));
             let _ = writeln!(out, "< {} {}", hop.status, reason(hop.status));
             for (name, value) in &hop.headers {
                 let _ = writeln!(out, "< {name}: {value}");
@@ -121,12 +121,16 @@ fn reason(status: u16) -> &'static str {
 pub enum PostError {
     #[error("cannot create the HTTP client: {0}")]
     Client(String),
-    #[error("{method} {url} failed: {reason}")]
+    #[error("the SP could not be reached: {method} {url} failed: {reason}")]
     Request {
         method: &'static str,
         url: String,
         reason: String,
     },
+    #[error("the Reply URL {url:?} is not an absolute http(s) URL ({reason})")]
+    BadReplyUrl { url: String, reason: String },
+    #[error("cannot start the local redirector on 127.0.0.1: {0}")]
+    Redirector(String),
     #[error(
         "{url} answered {status} with Location {location:?}, which is not an http(s) URL ({reason})"
     )]
@@ -144,6 +148,8 @@ impl PostError {
             PostError::Client(_) => "client_failed",
             PostError::Request { .. } => "request_failed",
             PostError::BadLocation { .. } => "bad_location",
+            PostError::Redirector(_) => "redirector_failed",
+            PostError::BadReplyUrl { .. } => "bad_reply_url",
         }
     }
 }
@@ -156,6 +162,14 @@ pub fn client() -> Result<reqwest::Client, PostError> {
         .user_agent(concat!("mock-idp/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| PostError::Client(e.to_string()))
+}
+
+/// `url` if a browser would send a form there (http or https), else why not.
+pub fn only_http(url: Url) -> Result<Url, String> {
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        other => Err(format!("scheme {other}")),
+    }
 }
 
 fn form_body(submission: &Submission) -> String {
@@ -257,10 +271,7 @@ pub async fn deliver(
         let next = url
             .join(&location)
             .map_err(|e| e.to_string())
-            .and_then(|u| match u.scheme() {
-                "http" | "https" => Ok(u),
-                other => Err(format!("scheme {other}")),
-            })
+            .and_then(only_http)
             .map_err(|reason| PostError::BadLocation {
                 url: url.to_string(),
                 status,
@@ -276,17 +287,157 @@ pub async fn deliver(
     }
 }
 
-/// Delivers `submission` `posts` times (2 for a replay), each time as a fresh browser.
+/// Delivers `submission` `posts` times (2 for a replay), each time as a fresh browser. With
+/// `via`, the browser first goes to a [`Redirector`] that answers with that redirect to the
+/// submission's URL, and follows it.
 pub async fn deliver_times(
     client: &reqwest::Client,
     submission: &Submission,
     posts: u8,
+    via: Option<Redirect>,
 ) -> Result<Vec<Delivery>, PostError> {
+    // Kept alive until every post is done; dropping it stops the server.
+    let redirector = match via {
+        Some(redirect) => Some(Redirector::start(redirect, &submission.url).await?),
+        None => None,
+    };
+    let submission = match &redirector {
+        Some(redirector) => Submission {
+            url: redirector.entry(&submission.url),
+            ..submission.clone()
+        },
+        None => submission.clone(),
+    };
     let mut deliveries = Vec::new();
     for _ in 0..posts.max(1) {
-        deliveries.push(deliver(client, submission).await?);
+        deliveries.push(deliver(client, &submission).await?);
     }
     Ok(deliveries)
+}
+
+/// A redirect a site answers a Reply URL with (an http:// URL to https://, the apex to www.).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Redirect {
+    Moved301,
+    Found302,
+    SeeOther303,
+    Temporary307,
+    Permanent308,
+}
+
+impl Redirect {
+    pub const ALL: [Redirect; 5] = [
+        Redirect::Moved301,
+        Redirect::Found302,
+        Redirect::SeeOther303,
+        Redirect::Temporary307,
+        Redirect::Permanent308,
+    ];
+
+    pub fn status(self) -> u16 {
+        self.http_status().as_u16()
+    }
+
+    pub fn http_status(self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            Redirect::Moved301 => StatusCode::MOVED_PERMANENTLY,
+            Redirect::Found302 => StatusCode::FOUND,
+            Redirect::SeeOther303 => StatusCode::SEE_OTHER,
+            Redirect::Temporary307 => StatusCode::TEMPORARY_REDIRECT,
+            Redirect::Permanent308 => StatusCode::PERMANENT_REDIRECT,
+        }
+    }
+
+    /// The status as the command line writes it (`--via-redirect 301`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Redirect::Moved301 => "301",
+            Redirect::Found302 => "302",
+            Redirect::SeeOther303 => "303",
+            Redirect::Temporary307 => "307",
+            Redirect::Permanent308 => "308",
+        }
+    }
+
+    /// The redirect with this status, if it is one.
+    pub fn from_status(status: u16) -> Option<Redirect> {
+        Redirect::ALL.into_iter().find(|r| r.status() == status)
+    }
+
+    /// Whether a browser repeats a POST with its body (307, 308) rather than turning it into
+    /// a GET without one (301, 302, 303).
+    pub fn keeps_post(self) -> bool {
+        matches!(self, Redirect::Temporary307 | Redirect::Permanent308)
+    }
+}
+
+/// A tiny HTTP server on `127.0.0.1:0` that answers every request with one redirect to the
+/// Reply URL's origin: the site in front of a Reply URL, played for real so the browser's behaviour (and the
+/// SP's answer to what arrives) is observed, not assumed. It stops when dropped.
+#[derive(Debug)]
+pub struct Redirector {
+    /// `http://127.0.0.1:PORT`.
+    pub base: Url,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Redirector {
+    /// Starts the server; every request gets `redirect` to its own path and query on `target`'s
+    /// origin (so the browser, sent to [`Redirector::entry`], is sent on to `target`).
+    pub async fn start(redirect: Redirect, target: &Url) -> Result<Redirector, PostError> {
+        let failed = |e: std::io::Error| PostError::Redirector(e.to_string());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(failed)?;
+        let address = listener.local_addr().map_err(failed)?;
+        let base = Url::parse(&format!("http://{address}"))
+            .map_err(|e| PostError::Redirector(e.to_string()))?;
+        let status = redirect.http_status();
+        let origin = target.clone();
+        // As an http:// → https:// or apex → www. redirect does: the same path and query on
+        // the other origin. A GET's SAMLResponse in the query survives; a POST's body does not.
+        let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+            let mut location = origin.clone();
+            location.set_path(uri.path());
+            location.set_query(uri.query());
+            async move {
+                (
+                    status,
+                    [(axum::http::header::LOCATION, location.to_string())],
+                )
+            }
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(Redirector {
+            base,
+            stop: Some(stop),
+        })
+    }
+
+    /// The URL the browser goes to first: this server with `target`'s path and query, so the
+    /// transcript shows the same path on the redirecting host.
+    pub fn entry(&self, target: &Url) -> Url {
+        let mut url = self.base.clone();
+        url.set_path(target.path());
+        url.set_query(target.query());
+        url
+    }
+}
+
+impl Drop for Redirector {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
 }
 
 fn values(headers: &[(String, String)], name: &str) -> Vec<String> {
@@ -297,22 +448,55 @@ fn values(headers: &[(String, String)], name: &str) -> Vec<String> {
         .collect()
 }
 
-fn remember(jar: &mut Vec<(String, String, String)>, host: &str, set_cookie: &str) {
+/// A cookie that a `Set-Cookie` header sets: its name and value, or `None` when the header
+/// deletes one (an empty value or `Max-Age=0`, how servers delete) or is not a cookie at all.
+pub fn cookie_set_by(set_cookie: &str) -> Option<(&str, &str)> {
     let pair = set_cookie.split(';').next().unwrap_or("");
-    let Some((name, value)) = pair.split_once('=') else {
-        return;
-    };
-    let (name, value) = (name.trim().to_owned(), value.trim().to_owned());
-    jar.retain(|(h, n, _)| !(h == host && *n == name));
-    // An empty value or Max-Age=0 is how a server deletes a cookie.
+    let (name, value) = pair.split_once('=')?;
+    let (name, value) = (name.trim(), value.trim());
     let deleted = value.is_empty()
         || set_cookie
             .split(';')
             .any(|a| a.trim().eq_ignore_ascii_case("max-age=0"));
-    if !deleted {
-        jar.push((host.to_owned(), name, value));
+    (!name.is_empty() && !deleted).then_some((name, value))
+}
+
+fn remember(jar: &mut Vec<(String, String, String)>, host: &str, set_cookie: &str) {
+    let Some((name, _)) = set_cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.split_once('='))
+    else {
+        return;
+    };
+    let name = name.trim();
+    jar.retain(|(h, n, _)| !(h == host && n == name));
+    if let Some((name, value)) = cookie_set_by(set_cookie) {
+        jar.push((host.to_owned(), name.to_owned(), value.to_owned()));
     }
 }
+
+/// `url` for a person: query values longer than [`SHOWN_VALUE`] characters (a SAMLResponse
+/// in a GET) are cut, with their length, so a hop stays one readable line.
+fn shown(url: &str) -> String {
+    let Some((head, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let parts: Vec<String> = query
+        .split('&')
+        .map(|part| match part.split_once('=') {
+            Some((name, value)) if value.chars().count() > SHOWN_VALUE => {
+                let start: String = value.chars().take(SHOWN_VALUE).collect();
+                format!("{name}={start}…({} characters)", value.chars().count())
+            }
+            _ => part.to_owned(),
+        })
+        .collect();
+    format!("{head}?{}", parts.join("&"))
+}
+
+/// Characters of a query value shown in a transcript.
+const SHOWN_VALUE: usize = 40;
 
 async fn read_body(mut response: reqwest::Response) -> String {
     let mut body = Vec::new();
@@ -350,6 +534,28 @@ mod tests {
         assert_eq!(jar, vec![("sp".into(), "session".into(), "def".into())]);
         remember(&mut jar, "sp", "session=gone; Max-Age=0");
         assert!(jar.is_empty());
+    }
+
+    #[test]
+    fn a_deleting_set_cookie_sets_nothing() {
+        assert_eq!(cookie_set_by("sid=abc; Path=/"), Some(("sid", "abc")));
+        assert_eq!(cookie_set_by("sid=; Path=/"), None);
+        assert_eq!(cookie_set_by("sid=abc; Max-Age=0"), None);
+        assert_eq!(cookie_set_by("garbage"), None);
+    }
+
+    #[test]
+    fn long_query_values_are_cut_in_transcripts() {
+        let long = "P".repeat(100);
+        assert_eq!(
+            shown(&format!("http://sp/acs?a=1&SAMLResponse={long}")),
+            format!(
+                "http://sp/acs?a=1&SAMLResponse={}…(100 characters)",
+                "P".repeat(40)
+            )
+        );
+        assert_eq!(shown("http://sp/acs?a=1"), "http://sp/acs?a=1");
+        assert_eq!(shown("http://sp/acs"), "http://sp/acs");
     }
 
     #[test]

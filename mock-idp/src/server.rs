@@ -22,6 +22,9 @@
 //!   it, when the spec's method is GET).
 //! - `GET /launch?preset=&fault=&user=&first_name=&last_name=&acs=&reply_url=&relay_state=` —
 //!   IdP-initiated login straight to the auto-submitting form (every parameter optional).
+//! - `GET|POST /redirect/{301|302|303|307|308}?to=URL` — that redirect to `URL`: the http:// or
+//!   apex site in front of a Reply URL. The auto-submitting form of a fault that passes through
+//!   a redirect (`reply-url-redirect-301`) posts here first.
 //! - Control, for tests and demos (`GET` or `POST`; answers the new state as text):
 //!   `/control` (show), `/control/rotate` (publish and sign with the next key),
 //!   `/control/publish-both` (publish current and next; the signer is unchanged),
@@ -43,8 +46,9 @@ use crate::faults::{self, FAULTS, Fault};
 use crate::keys::{KeyError, KeyRole};
 use crate::metadata::{self, Published};
 use crate::names::UnknownName;
+use crate::post::Redirect;
 use crate::presets::{self, PRESETS, Preset};
-use crate::spec::{DEFAULT_ACS_URL, DEFAULT_SP_ENTITY_ID, HttpMethod};
+use crate::spec::{DEFAULT_SP_ENTITY_ID, LOCAL_ACS_URL};
 use axum::Router;
 use axum::extract::{Form, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
@@ -94,12 +98,13 @@ impl std::fmt::Debug for Config {
 }
 
 impl Config {
-    /// The defaults of `mock-idp serve`: the production SP, the real clock.
+    /// The defaults of `mock-idp serve`: an SP on this machine (never the production site: a
+    /// person pressing Continue must not post a test response to it), the real clock.
     pub fn new(preset: &'static Preset) -> Config {
         Config {
             preset,
             base_url: "http://127.0.0.1:8081".to_owned(),
-            acs_urls: vec![DEFAULT_ACS_URL.to_owned()],
+            acs_urls: vec![LOCAL_ACS_URL.to_owned()],
             sp_entity_id: DEFAULT_SP_ENTITY_ID.to_owned(),
             now: None,
         }
@@ -154,20 +159,12 @@ impl Default for Control {
     }
 }
 
-fn published_name(published: Published) -> &'static str {
-    match published {
-        Published::Current => "current",
-        Published::Both => "both",
-        Published::Next => "next",
-    }
-}
-
 impl std::fmt::Display for Control {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
             "published={} signer={} outage={}",
-            published_name(self.published),
+            self.published.name(),
             self.signer.name(),
             self.outage.name()
         )
@@ -334,7 +331,7 @@ impl ServerError {
             ),
             ServerError::UnknownName(_) => "pick one of the listed names".to_owned(),
             ServerError::BadUrl { .. } => {
-                "give a full URL such as https://www.qualified.io/api/saml/consume".to_owned()
+                format!("give a full URL such as {LOCAL_ACS_URL}")
             }
             ServerError::Build(_) | ServerError::Metadata(_) => {
                 "check that the fixture keys are readable (SSOLAB_FIXTURES points at the fixtures folder)".to_owned()
@@ -381,6 +378,7 @@ pub fn router(state: AppState) -> Router {
             get(sso_redirect_preset).post(sso_post_preset),
         )
         .route("/launch", get(launch))
+        .route("/redirect/{status}", get(redirect).post(redirect))
         .route("/autopost", post(autopost))
         .route("/control", get(control_show).post(control_show))
         .route("/control/rotate", get(control_rotate).post(control_rotate))
@@ -707,7 +705,7 @@ fn default_acs(config: &Config) -> String {
         .acs_urls
         .first()
         .cloned()
-        .unwrap_or_else(|| DEFAULT_ACS_URL.to_owned())
+        .unwrap_or_else(|| LOCAL_ACS_URL.to_owned())
 }
 
 // ---- login page ----
@@ -793,6 +791,11 @@ fn login_html(state: &AppState, defaults: &LoginDefaults) -> String {
             "<p class=\"note\">IdP-initiated login: no AuthnRequest, so no InResponseTo. An SP-initiated login arrives at /sso.</p>\n",
         );
     }
+    let _ = writeln!(
+        body,
+        "<p class=\"note\">Continue posts the response to <code>{}</code> (the ACS chosen below, unless a Reply URL is given). Start with <code>mock-idp serve --acs URL</code> to post elsewhere.</p>",
+        esc(&defaults.acs)
+    );
     body.push_str("<form method=\"post\" action=\"/login\">\n");
     if let Some(request) = &defaults.request {
         body.push_str(&html::hidden("in_response_to", &request.id));
@@ -829,7 +832,7 @@ fn login_html(state: &AppState, defaults: &LoginDefaults) -> String {
             esc(fault.name),
             esc(fault.name),
             esc(fault.summary),
-            esc(fault.expected)
+            esc(fault.expected.as_str())
         );
     }
     body.push_str("</select></label>\n<label>ACS (Destination and Recipient)<select name=\"acs\">");
@@ -959,13 +962,6 @@ fn prepare(state: &AppState, choice: &Choice) -> Result<Prepared, ServerError> {
     Ok(shape::prepare(&spec, fault, state.now())?)
 }
 
-fn method_name(method: HttpMethod) -> &'static str {
-    match method {
-        HttpMethod::Post => "post",
-        HttpMethod::Get => "get",
-    }
-}
-
 fn delivery_note(prepared: &Prepared) -> String {
     match prepared.fault {
         Some(fault) if fault.posts > 1 => format!(
@@ -994,18 +990,21 @@ async fn preview(State(state): State<AppState>, Form(choice): Form<Choice>) -> R
         Err(e) => return e.into_response(),
     };
     let spec = &prepared.spec;
-    let method = method_name(spec.method);
+    let method = spec.method.name();
     let mut body = String::new();
     let _ = write!(body, "<p>{}</p>", esc(&delivery_note(&prepared)));
+    let target = browser_target(&state, &prepared);
+    let first_stop = (target != spec.reply_url).then_some(target.as_str());
     body.push_str(&html::table(&[
         ("Reply URL (the browser goes here)", Some(&spec.reply_url)),
+        ("First through (a redirect to the Reply URL)", first_stop),
         ("Method", Some(method)),
         ("Destination", spec.destination.as_deref()),
         ("InResponseTo", spec.in_response_to.as_deref()),
         ("RelayState", spec.relay_state.as_deref()),
     ]));
     body.push_str("<form method=\"post\" action=\"/autopost\">");
-    body.push_str(&html::hidden("target", &spec.reply_url));
+    body.push_str(&html::hidden("target", &target));
     body.push_str(&html::hidden("method", method));
     for (name, value) in response_fields(&prepared) {
         body.push_str(&html::hidden(name, &value));
@@ -1060,10 +1059,56 @@ async fn launch(State(state): State<AppState>, Query(choice): Query<Choice>) -> 
     let fields = response_fields(&prepared);
     let fields: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
     Html(html::auto_submit(
-        &prepared.spec.reply_url,
-        method_name(prepared.spec.method),
+        &browser_target(&state, &prepared),
+        prepared.spec.method.name(),
         &fields,
         &delivery_note(&prepared),
     ))
     .into_response()
+}
+
+/// Where the browser goes first: the Reply URL, or for a fault that passes through a redirect
+/// (`reply-url-redirect-301`), this server's `/redirect/{status}` in front of it.
+fn browser_target(state: &AppState, prepared: &Prepared) -> String {
+    match prepared.fault.and_then(|f| f.via_redirect) {
+        Some(redirect) => format!(
+            "{}/redirect/{}?to={}",
+            state.config().base_url,
+            redirect.name(),
+            url::form_urlencoded::byte_serialize(prepared.spec.reply_url.as_bytes())
+                .collect::<String>()
+        ),
+        None => prepared.spec.reply_url.clone(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct RedirectTo {
+    to: String,
+}
+
+const REDIRECT_STATUSES: [&str; 5] = [
+    Redirect::Moved301.name(),
+    Redirect::Found302.name(),
+    Redirect::SeeOther303.name(),
+    Redirect::Temporary307.name(),
+    Redirect::Permanent308.name(),
+];
+
+/// `GET|POST /redirect/{status}?to=URL`: that redirect to `to`, as the http:// or apex site in
+/// front of a Reply URL answers, so the browser's own handling of it is what the SP sees. An
+/// open redirect, like every route here meant for loopback only.
+async fn redirect(Path(status): Path<String>, Query(query): Query<RedirectTo>) -> Response {
+    let Some(redirect) = Redirect::ALL.into_iter().find(|r| r.name() == status) else {
+        return ServerError::UnknownControl {
+            what: "redirect status",
+            got: status,
+            choices: &REDIRECT_STATUSES,
+        }
+        .into_response();
+    };
+    if let Err(e) = check_url("to", &query.to) {
+        return e.into_response();
+    }
+    (redirect.http_status(), [(header::LOCATION, query.to)]).into_response()
 }

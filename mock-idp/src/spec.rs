@@ -24,6 +24,10 @@ pub const PASSWORD_PROTECTED: &str =
 /// The SP this mock talks to by default: the product's production values.
 pub const DEFAULT_SP_ENTITY_ID: &str = "https://qualified.io";
 pub const DEFAULT_ACS_URL: &str = "https://www.qualified.io/api/saml/consume";
+/// The ACS of an SP started locally with `sp serve` (its default listen address): where
+/// `mock-idp serve` sends browsers unless told otherwise, so that a test response never reaches
+/// the production site by accident.
+pub const LOCAL_ACS_URL: &str = "http://127.0.0.1:8080/api/saml/consume";
 
 /// Which elements carry a signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -202,6 +206,18 @@ pub struct ResponseSpec {
 pub enum HttpMethod {
     Post,
     Get,
+}
+
+impl HttpMethod {
+    pub const ALL: [HttpMethod; 2] = [HttpMethod::Post, HttpMethod::Get];
+
+    /// The lower-case name the CLI and the login form use.
+    pub fn name(self) -> &'static str {
+        match self {
+            HttpMethod::Post => "post",
+            HttpMethod::Get => "get",
+        }
+    }
 }
 
 impl ResponseSpec {

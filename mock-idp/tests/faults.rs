@@ -13,15 +13,18 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use mock_idp::build::build;
+use mock_idp::expect::{Code, Expected};
 use mock_idp::faults::{
-    self, COMMENT_SUFFIX, EVIL_ASSERTION_ID, EVIL_RESPONSE_ID, FAULTS, Fault, HMAC_SHA1,
+    self, COMMENT_SUFFIX, Class, EVIL_ASSERTION_ID, EVIL_RESPONSE_ID, FAULTS, Fault, HMAC_SHA1,
     OTHER_AUDIENCE, OTHER_TEAM_ISSUER, UNKNOWN_ISSUER, UNKNOWN_REQUEST_ID, XPATH_TRANSFORM,
     XSLT_TRANSFORM,
 };
 use mock_idp::keys::{self, KeyRole, KeyType};
+use mock_idp::post::Redirect;
+use mock_idp::server::shape::effective_spec;
 use mock_idp::spec::{
-    BEARER, EncryptTo, Encryption, NAMEID_PERSISTENT, Placement, Prefixes, ResponseSpec,
-    STATUS_RESPONDER, STATUS_SUCCESS,
+    BEARER, EncryptTo, Encryption, HttpMethod, NAMEID_PERSISTENT, Placement, Prefixes,
+    ResponseSpec, STATUS_RESPONDER, STATUS_SUCCESS,
 };
 use openssl::hash::MessageDigest;
 use roxmltree::{Document, Node};
@@ -49,6 +52,7 @@ const EVIL_USER: &str = "admin@example.com";
 const ACS: &str = "https://www.qualified.io/api/saml/consume";
 
 /// DESIGN.md's rejection codes: what `expected` may name.
+/// DESIGN.md's rejection codes, and the codes of its near-miss diagnosis pages.
 const CODES: &[&str] = &[
     "not_base64",
     "too_large",
@@ -84,6 +88,9 @@ const CODES: &[&str] = &[
     "sso_not_enabled",
     "member_inactive",
     "member_unknown",
+    "acs_get",
+    "acs_path_near_miss",
+    "saml_response_misdirected",
 ];
 
 /// The two specs of the brief: `samlp`/`saml` and `saml2p`/`saml2`.
@@ -366,6 +373,9 @@ impl Case<'_> {
 
 fn check(case: &Case) {
     let name = case.fault.name;
+    if case.fault.class == Class::ReplyUrl {
+        return check_reply_url(case);
+    }
     match name {
         "doctype" | "billion-laughs" => return check_doctype(case),
         n if n.starts_with("xsw") || n.starts_with("wrap-") => return check_wrapping(case),
@@ -977,6 +987,47 @@ fn valid_specs_are_positive_controls() {
     }
 }
 
+/// Reply-URL faults leave the XML exactly valid (Destination and Recipient are the ACS) and
+/// change only where or how the browser delivers it.
+fn check_reply_url(case: &Case) {
+    assert_eq!(case.xml, case.valid, "the valid response, unchanged");
+    let delivered = effective_spec(Some(case.fault), case.spec);
+    assert_eq!(delivered.destination, case.spec.destination);
+    assert_eq!(delivered.recipient, case.spec.recipient);
+    let how = (
+        delivered.reply_url.as_str(),
+        delivered.method,
+        case.fault.via_redirect,
+    );
+    let expected = match case.fault.name {
+        "reply-url-trailing-slash" => (format!("{ACS}/"), HttpMethod::Post, None),
+        "reply-url-case" => (
+            "https://www.qualified.io/api/saml/Consume".to_owned(),
+            HttpMethod::Post,
+            None,
+        ),
+        "reply-url-double-slash" => (
+            "https://www.qualified.io/api//saml/consume".to_owned(),
+            HttpMethod::Post,
+            None,
+        ),
+        "reply-url-stale-path" => (
+            "https://www.qualified.io/saml/consume".to_owned(),
+            HttpMethod::Post,
+            None,
+        ),
+        "sign-on-url-get" => (ACS.to_owned(), HttpMethod::Get, None),
+        "reply-url-redirect-301" => (ACS.to_owned(), HttpMethod::Post, Some(Redirect::Moved301)),
+        "reply-url-redirect-308" => (
+            ACS.to_owned(),
+            HttpMethod::Post,
+            Some(Redirect::Permanent308),
+        ),
+        other => panic!("no check for Reply-URL fault {other}: add one"),
+    };
+    assert_eq!(how, (expected.0.as_str(), expected.1, expected.2));
+}
+
 #[test]
 fn every_fault_does_what_its_summary_says() {
     for spec in specs() {
@@ -1008,7 +1059,7 @@ fn every_fault_does_what_its_summary_says() {
 fn no_two_faults_produce_identical_xml() {
     for spec in specs() {
         let mut seen: HashMap<String, &str> = HashMap::new();
-        for fault in FAULTS {
+        for fault in FAULTS.iter().filter(|f| changes_the_xml(f)) {
             let xml = fault.build(&spec, NOW).expect("builds").xml;
             if let Some(other) = seen.insert(xml, fault.name) {
                 panic!("{other} and {} produce the same XML", fault.name);
@@ -1017,13 +1068,19 @@ fn no_two_faults_produce_identical_xml() {
     }
 }
 
+/// Replay posts the valid response twice; Reply-URL faults deliver the valid response to the
+/// wrong place or in the wrong way. Every other fault is in the XML.
+fn changes_the_xml(fault: &Fault) -> bool {
+    fault.name != "replay" && fault.class != Class::ReplyUrl
+}
+
 #[test]
-fn faults_differ_from_the_valid_response_except_replay() {
+fn faults_differ_from_the_valid_response_except_in_delivery() {
     for spec in specs() {
         let valid = build(&spec, NOW).expect("builds").xml;
         for fault in FAULTS {
             let xml = fault.build(&spec, NOW).expect("builds").xml;
-            assert_eq!(xml == valid, fault.name == "replay", "{}", fault.name);
+            assert_eq!(xml != valid, changes_the_xml(fault), "{}", fault.name);
         }
     }
 }
@@ -1084,7 +1141,7 @@ fn every_fault_builds_from_other_valid_shapes() {
                 .xml;
             // ECDSA signatures and encryption are randomised, so replay's equality with the
             // valid response is checked on the deterministic specs only.
-            if fault.name != "replay" {
+            if changes_the_xml(fault) {
                 assert_ne!(xml, valid, "{shape}: {}", fault.name);
             }
             if !matches!(fault.name, "doctype" | "billion-laughs") {
@@ -1148,17 +1205,18 @@ fn names_summaries_and_expectations_are_well_formed() {
         assert!(names.insert(fault.name), "duplicate {}", fault.name);
         assert!(!fault.summary.trim().is_empty(), "{}", fault.name);
         assert!(!fault.summary.contains('\n'), "{}: one line", fault.name);
-        assert!(!fault.expected.trim().is_empty(), "{}", fault.name);
-        let first = fault
-            .expected
-            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .next()
-            .unwrap_or("");
-        assert!(
-            first == "accepted" || CODES.contains(&first),
-            "{}: expected starts with a DESIGN.md code or 'accepted', not {first:?}",
-            fault.name
-        );
+        assert!(!fault.note.contains('\n'), "{}: one line", fault.name);
+        // What a correct SP answers is a DESIGN.md rejection code for anything wrong with the
+        // XML, and a diagnosis code (the request missed the ACS) only for Reply-URL faults.
+        if let Expected::Refused(code) = fault.expected {
+            assert_eq!(
+                code.diagnosis_status().is_some(),
+                fault.class == Class::ReplyUrl,
+                "{}: {code}",
+                fault.name
+            );
+            assert!(CODES.contains(&code.as_str()), "{}: {code}", fault.name);
+        }
         assert_eq!(
             fault.posts,
             if fault.name == "replay" { 2 } else { 1 },
@@ -1207,6 +1265,15 @@ fn the_catalogue_covers_the_brief() {
         "missing-name-id",
         "no-email",
         "expired-certificate",
+        // The field's Reply URL problems (issue #10): slash, case, double slash, a stale path,
+        // a GET from a Sign-on URL, and a redirect in front of the ACS (and its control).
+        "reply-url-trailing-slash",
+        "reply-url-case",
+        "reply-url-double-slash",
+        "reply-url-stale-path",
+        "sign-on-url-get",
+        "reply-url-redirect-301",
+        "reply-url-redirect-308",
     ];
     let urls: Vec<String> = ["destination", "recipient"]
         .iter()
@@ -1253,5 +1320,62 @@ fn summaries_name_the_values_they_use() {
             fault.name,
             fault.summary
         );
+    }
+}
+
+#[test]
+fn every_code_the_catalogue_knows_is_a_design_code() {
+    let known: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(known, CODES);
+}
+
+proptest::proptest! {
+    /// Any ACS an SP may have (scheme, host, port, path depth, a query): every Reply-URL fault
+    /// keeps Destination and Recipient on it and the host and port as they were, sends the
+    /// browser to an http(s) URL that still parses, and changes the URL exactly when it does
+    /// not change the method or add a redirect instead.
+    #[test]
+    fn reply_url_faults_move_only_the_browser_for_any_acs(
+        https in proptest::bool::ANY,
+        host in "[a-z]{1,8}(\\.[a-z]{2,5}){0,2}",
+        port in proptest::option::of(1024u16..65535),
+        segments in proptest::collection::vec("[a-z]{1,6}", 0..4),
+        trailing_slash in proptest::bool::ANY,
+        query in proptest::option::of("[a-z]{1,4}=[a-z0-9]{1,4}"),
+    ) {
+        let mut acs = format!(
+            "{}://{host}{}/{}",
+            if https { "https" } else { "http" },
+            port.map(|p| format!(":{p}")).unwrap_or_default(),
+            segments.join("/"),
+        );
+        if trailing_slash && !segments.is_empty() {
+            acs.push('/');
+        }
+        if let Some(query) = &query {
+            acs.push('?');
+            acs.push_str(query);
+        }
+        let original = url::Url::parse(&acs).expect("a valid ACS");
+        let spec = ResponseSpec::valid(ISSUER).for_sp(&acs, "https://sp.example");
+        for fault in FAULTS.iter().filter(|f| f.class == Class::ReplyUrl) {
+            let delivered = effective_spec(Some(fault), &spec);
+            proptest::prop_assert_eq!(delivered.destination.as_deref(), Some(acs.as_str()));
+            proptest::prop_assert_eq!(delivered.recipient.as_deref(), Some(acs.as_str()));
+            let target = url::Url::parse(&delivered.reply_url)
+                .map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{}: {e}", fault.name)))?;
+            proptest::prop_assert!(matches!(target.scheme(), "http" | "https"));
+            proptest::prop_assert_eq!(target.host_str(), original.host_str(), "{}", fault.name);
+            proptest::prop_assert_eq!(target.port(), original.port(), "{}", fault.name);
+            let moves_url = delivered.method == spec.method && fault.via_redirect.is_none();
+            proptest::prop_assert_eq!(
+                delivered.reply_url != acs,
+                moves_url,
+                "{}: {} from {}",
+                fault.name,
+                delivered.reply_url,
+                acs
+            );
+        }
     }
 }

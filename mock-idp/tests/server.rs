@@ -524,6 +524,61 @@ async fn launch_gives_an_auto_submitting_form_to_the_reply_url() {
     assert!(page.contains("unknown_fault") && page.contains("wrong-issuer"));
 }
 
+/// Issue #10: pressing Continue on a default `mock-idp serve` posted a test response to the
+/// production site. The default is a local SP, and the page says where it will post.
+#[test]
+fn the_default_acs_is_a_local_sp_not_production() {
+    let config = Config::new(presets::by_name("okta").expect("okta preset"));
+    assert_eq!(config.acs_urls, ["http://127.0.0.1:8080/api/saml/consume"]);
+}
+
+#[tokio::test]
+async fn the_login_page_says_where_it_will_post() {
+    let idp = start().await;
+    let (status, page) = get(&idp.url("/login")).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&format!(
+            "Continue posts the response to <code>{ACS}</code>"
+        )),
+        "{page}"
+    );
+}
+
+/// A fault that passes through a redirect sends the browser to this IdP's own `/redirect`
+/// first, which answers with that redirect to the Reply URL: the real thing, in a browser.
+#[tokio::test]
+async fn a_redirect_fault_sends_the_browser_through_a_real_redirect() {
+    let idp = start().await;
+    let (status, page) = get(&idp.url("/launch?fault=reply-url-redirect-301")).await;
+    assert_eq!(status, 200, "{page}");
+    let action = form_action(&page).expect("a form");
+    let encoded_acs = url::form_urlencoded::byte_serialize(ACS.as_bytes()).collect::<String>();
+    assert_eq!(action, idp.url(&format!("/redirect/301?to={encoded_acs}")));
+    // The positive control: without the fault the form posts straight to the ACS.
+    let (_, plain) = get(&idp.url("/launch")).await;
+    assert_eq!(form_action(&plain).as_deref(), Some(ACS));
+
+    let response = client().post(&action).send().await.expect("POST");
+    assert_eq!(response.status().as_u16(), 301);
+    assert_eq!(
+        response
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok()),
+        Some(ACS)
+    );
+    let (status, page) = get(&idp.url("/redirect/308?to=http%3A%2F%2F127.0.0.1%3A9%2Facs")).await;
+    assert_eq!(status, 308, "{page}");
+    // A status that is not a redirect, or a target that is not an http(s) URL, is refused.
+    let (status, page) = get(&idp.url(&format!("/redirect/200?to={encoded_acs}"))).await;
+    assert_eq!(status, 404);
+    assert!(page.contains("301, 302, 303, 307, 308"), "{page}");
+    let (status, page) = get(&idp.url("/redirect/301?to=javascript%3Aalert(1)")).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("bad_url"), "{page}");
+}
+
 #[tokio::test]
 async fn responses_get_distinct_ids_so_replay_caches_pass() {
     let idp = start().await;
