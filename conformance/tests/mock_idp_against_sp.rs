@@ -8,7 +8,7 @@
 //! function behind `mock-idp post`, so "the SP answers what the catalogue says" is exactly
 //! "`mock-idp post --fault NAME` exits 0".
 
-use mock_idp::check::{self, Checked};
+use mock_idp::check;
 use mock_idp::expect::{Code, Expected, Outcome};
 use mock_idp::faults::{FAULTS, OTHER_TEAM_ISSUER};
 use mock_idp::keys::KeyType;
@@ -170,33 +170,6 @@ async fn every_preset_logs_a_member_in_through_the_browser_flow() {
     );
 }
 
-/// Catalogue answers our SP does not give yet, because the code is being added on another
-/// branch (issue #10, SP side), with the answer it gives until then. Anything else that
-/// disagrees fails the test; once the SP sends the catalogue's code, the entry is harmless and
-/// should be removed.
-const PENDING: &[(&str, Code, &str)] = &[(
-    "reply-url-stale-path",
-    Code::SamlResponseMisdirected,
-    "not_found",
-)];
-
-/// Whether `checked` disagrees only as a `PENDING` entry allows: same fault, same status, the
-/// interim code.
-fn pending(checked: &Checked) -> bool {
-    let Some(fault) = checked.prepared.fault else {
-        return false;
-    };
-    PENDING.iter().any(|(name, code, interim)| {
-        *name == fault.name
-            && fault.expected == Expected::Refused(*code)
-            && checked.verdict.got.last()
-                == Some(&Outcome::Answered {
-                    status: code.diagnosis_status().unwrap_or(0),
-                    code: Some((*interim).to_owned()),
-                })
-    })
-}
-
 /// The okta team `acme`, and a second team `other` that owns `OTHER_TEAM_ISSUER` and trusts the
 /// next key (the target of `other-team-issuer`).
 async fn fault_teams(sp: &Sp) -> &'static presets::Preset {
@@ -232,7 +205,6 @@ async fn every_fault_gets_the_answer_its_catalogue_line_names() {
     let preset = fault_teams(&sp).await;
     let client = post::client().expect("client");
     let mut mismatches = Vec::new();
-    let mut pending_seen = Vec::new();
     for (n, fault) in FAULTS.iter().enumerate() {
         let spec: ResponseSpec = preset
             .spec()
@@ -250,10 +222,6 @@ async fn every_fault_gets_the_answer_its_catalogue_line_names() {
         if checked.verdict.agree {
             continue;
         }
-        if pending(&checked) {
-            pending_seen.push(fault.name);
-            continue;
-        }
         mismatches.push(format!("{}:\n{}", fault.name, checked.verdict.report()));
     }
     assert!(
@@ -261,15 +229,6 @@ async fn every_fault_gets_the_answer_its_catalogue_line_names() {
         "faults whose SP answer differs from the catalogue:\n{}",
         mismatches.join("\n")
     );
-    for (name, code, interim) in PENDING {
-        assert!(
-            FAULTS.iter().any(|f| f.name == *name),
-            "PENDING names a fault that does not exist: {name}"
-        );
-        if pending_seen.contains(name) {
-            eprintln!("pending: {name} answered {interim}; the catalogue says {code}");
-        }
-    }
 }
 
 /// `mock-idp post --via-redirect`: a real redirect on 127.0.0.1 in front of the real ACS. After
@@ -389,4 +348,19 @@ async fn an_idp_clock_ahead_is_judged_by_the_idps_own_not_before() {
 /// The SP's metadata fetcher (these teams use static metadata, so it never fetches).
 fn fetcher() -> sp::saml::fetch::MetadataFetcher {
     sp::saml::fetch::MetadataFetcher::new(Default::default()).expect("metadata fetcher")
+}
+
+/// mock-idp keeps its own list of the codes an SP answers (it never imports `sp`); every code
+/// our SP can answer must be one that `post --expect` accepts, or a partner could not check it.
+#[test]
+fn mock_idp_knows_every_code_the_sp_answers() {
+    let unknown: Vec<&str> = sp::saml::rejection::Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|name| Code::parse(name).is_err())
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "codes mock-idp cannot expect: {unknown:?}"
+    );
 }

@@ -57,10 +57,26 @@ pub enum Code {
     AcsPathNearMiss,
     /// A POST carrying a SAMLResponse to a path that is not the ACS (a stale Reply URL).
     SamlResponseMisdirected,
+    /// An email or NameID with look-alike or compatibility characters.
+    IdentityNotNormalized,
+    /// A POST to the ACS without a SAMLResponse field.
+    SamlResponseMissing,
+    /// A DEFLATE-compressed (HTTP-Redirect binding) response posted to the ACS.
+    RedirectBinding,
+    /// A post that is not an HTML form (multipart, JSON).
+    ContentTypeUnsupported,
+    /// An answer to an SP-initiated login another browser started.
+    RequestFromAnotherBrowser,
+    /// The SP too busy to judge the response (503).
+    Busy,
+    /// The team's URL metadata past its validUntil.
+    MetadataExpired,
+    /// The ACS reached with a method other than POST or GET (405).
+    AcsMethodNotAllowed,
 }
 
 impl Code {
-    pub const ALL: [Code; 37] = [
+    pub const ALL: [Code; 45] = [
         Code::NotBase64,
         Code::TooLarge,
         Code::MalformedXml,
@@ -98,6 +114,14 @@ impl Code {
         Code::AcsGet,
         Code::AcsPathNearMiss,
         Code::SamlResponseMisdirected,
+        Code::IdentityNotNormalized,
+        Code::SamlResponseMissing,
+        Code::RedirectBinding,
+        Code::ContentTypeUnsupported,
+        Code::RequestFromAnotherBrowser,
+        Code::Busy,
+        Code::MetadataExpired,
+        Code::AcsMethodNotAllowed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -139,6 +163,14 @@ impl Code {
             Code::AcsGet => "acs_get",
             Code::AcsPathNearMiss => "acs_path_near_miss",
             Code::SamlResponseMisdirected => "saml_response_misdirected",
+            Code::IdentityNotNormalized => "identity_not_normalized",
+            Code::SamlResponseMissing => "saml_response_missing",
+            Code::RedirectBinding => "redirect_binding",
+            Code::ContentTypeUnsupported => "content_type_unsupported",
+            Code::RequestFromAnotherBrowser => "request_from_another_browser",
+            Code::Busy => "busy",
+            Code::MetadataExpired => "metadata_expired",
+            Code::AcsMethodNotAllowed => "acs_method_not_allowed",
         }
     }
 
@@ -151,7 +183,7 @@ impl Code {
     /// `None` for an ACS rejection, which may be any 4xx.
     pub fn diagnosis_status(self) -> Option<u16> {
         match self {
-            Code::AcsGet => Some(405),
+            Code::AcsGet | Code::AcsMethodNotAllowed => Some(405),
             Code::AcsPathNearMiss | Code::SamlResponseMisdirected => Some(404),
             _ => None,
         }

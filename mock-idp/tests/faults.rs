@@ -51,7 +51,6 @@ const USER: &str = "alice@example.com";
 const EVIL_USER: &str = "admin@example.com";
 const ACS: &str = "https://www.qualified.io/api/saml/consume";
 
-/// DESIGN.md's rejection codes: what `expected` may name.
 /// DESIGN.md's rejection codes, and the codes of its near-miss diagnosis pages.
 const CODES: &[&str] = &[
     "not_base64",
@@ -91,6 +90,14 @@ const CODES: &[&str] = &[
     "acs_get",
     "acs_path_near_miss",
     "saml_response_misdirected",
+    "identity_not_normalized",
+    "saml_response_missing",
+    "redirect_binding",
+    "content_type_unsupported",
+    "request_from_another_browser",
+    "busy",
+    "metadata_expired",
+    "acs_method_not_allowed",
 ];
 
 /// The two specs of the brief: `samlp`/`saml` and `saml2p`/`saml2`.
