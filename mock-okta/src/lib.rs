@@ -11,7 +11,7 @@
 //! config.profile = Profile::Entra;
 //! config.sequences = vec![Sequence::Push, Sequence::Deactivate];
 //! let report = mock_okta::run(&config).await?;
-//! assert!(report.passed(), "{}", report.text());
+//! assert!(report.passed(), "{}", report.text(mock_okta::Render::AsIs));
 //! # Ok(())
 //! # }
 //! ```

@@ -140,7 +140,7 @@ fn run(args: RunArgs) -> ExitCode {
         eprintln!(
             "[{profile}] {:<13} {}",
             sequence.name(),
-            report::step_line(step)
+            report::step_line(step, Render::AsIs)
         );
     };
     let report = match runtime.block_on(mock_okta::run_with_progress(&config, &mut progress)) {
@@ -151,7 +151,7 @@ fn run(args: RunArgs) -> ExitCode {
         }
     };
     let rendered = match args.format {
-        Format::Text => report.text(),
+        Format::Text => report.text(Render::AsIs),
         Format::Json => report.json(),
         Format::Junit => report.junit(),
     };

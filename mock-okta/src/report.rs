@@ -91,7 +91,7 @@ impl Report {
     }
 
     /// The summary a person reads: each step, each failure with its request and response.
-    pub fn text(&self) -> String {
+    pub fn text(&self, render: Render) -> String {
         let mut out = format!(
             "mock-okta: profile {} against {}\n",
             self.profile.name(),
@@ -101,12 +101,9 @@ impl Report {
             let verdict = if sequence.passed() { "ok" } else { "FAILED" };
             let _ = writeln!(out, "\n{} — {verdict}", sequence.sequence);
             for step in &sequence.steps {
-                let _ = writeln!(out, "  {}", step_line(step));
+                let _ = writeln!(out, "  {}", step_line(step, render));
                 if let Some(failure) = &step.failure {
-                    out.push_str(&indent(
-                        &failure_text(failure, step, Render::AsIs),
-                        "      ",
-                    ));
+                    out.push_str(&indent(&failure_text(failure, step, render), "      "));
                 }
             }
             if !sequence.passed() {
@@ -115,7 +112,10 @@ impl Report {
         }
         let (passed, failed) = self.counts();
         let _ = writeln!(out, "\n{passed} passed, {failed} failed");
-        out
+        match render {
+            Render::AsIs => out,
+            Render::Normalised => self.normalise(&out),
+        }
     }
 
     /// Every exchange in order, as sent and received (the token masked).
@@ -202,7 +202,8 @@ impl Report {
         out
     }
 
-    /// Replaces the ids the server returned, timestamps and latencies with placeholders.
+    /// Replaces the base URL, the ids the server returned, timestamps and the tag with
+    /// placeholders (latencies are left out when rendering).
     fn normalise(&self, text: &str) -> String {
         let mut ids: Vec<String> = Vec::new();
         for (_, step) in self.steps() {
@@ -212,7 +213,7 @@ impl Report {
                 }
             }
         }
-        let mut out = replace_timestamps(text);
+        let mut out = replace_timestamps(&text.replace(&self.base_url, "{base_url}"));
         for (n, id) in ids.iter().enumerate() {
             out = replace_token(&out, id, &format!("{{id-{}}}", n + 1));
         }
@@ -224,15 +225,18 @@ impl Report {
 }
 
 /// The line a progress display prints for a step.
-pub fn step_line(step: &StepReport) -> String {
+pub fn step_line(step: &StepReport, render: Render) -> String {
+    let latency = latency_text(step.latency_ms(), render);
     match &step.failure {
-        None => format!("ok    {} ({} ms)", step.name, step.latency_ms()),
-        Some(f) => format!(
-            "FAIL  {} [{}] ({} ms)",
-            step.name,
-            f.code,
-            step.latency_ms()
-        ),
+        None => format!("ok    {} ({latency})", step.name),
+        Some(f) => format!("FAIL  {} [{}] ({latency})", step.name, f.code),
+    }
+}
+
+fn latency_text(ms: u64, render: Render) -> String {
+    match render {
+        Render::AsIs => format!("{ms} ms"),
+        Render::Normalised => "{latency}".to_string(),
     }
 }
 
@@ -257,10 +261,7 @@ fn exchange_text(exchange: &Exchange, render: Render) -> String {
     if let Some(body) = &exchange.request_body {
         let _ = writeln!(out, ">\n{}", indent(&pretty(body), "> "));
     }
-    let latency = match render {
-        Render::AsIs => format!("{} ms", exchange.latency_ms),
-        Render::Normalised => "{latency}".to_string(),
-    };
+    let latency = latency_text(exchange.latency_ms, render);
     match (exchange.status, &exchange.error) {
         (Some(status), _) => {
             let _ = writeln!(out, "< {status} ({latency})");
@@ -294,7 +295,7 @@ fn pretty(body: &str) -> String {
 fn indent(text: &str, prefix: &str) -> String {
     let mut out = String::new();
     for line in text.lines() {
-        let _ = writeln!(out, "{prefix}{line}");
+        let _ = writeln!(out, "{}", format!("{prefix}{line}").trim_end());
     }
     out
 }

@@ -19,7 +19,7 @@ async fn every_sequence_passes_for_every_profile_against_a_correct_server() {
         let report = mock_okta::run(&config(&server.base_url, profile))
             .await
             .expect("run");
-        assert!(report.passed(), "{}", report.text());
+        assert!(report.passed(), "{}", report.text(Render::AsIs));
         let ran: Vec<&str> = report.sequences.iter().map(|s| s.sequence).collect();
         let all: Vec<&str> = Sequence::ALL.iter().map(|s| s.name()).collect();
         assert_eq!(ran, all);
@@ -38,9 +38,9 @@ async fn each_sequence_passes_alone_on_a_fresh_server_except_spec_which_needs_a_
         let report = mock_okta::run(&config).await.expect("run");
         if sequence == Sequence::Spec {
             let codes: Vec<&str> = report.failures().map(|(_, _, f)| f.code).collect();
-            assert_eq!(codes, ["list_empty"], "{}", report.text());
+            assert_eq!(codes, ["list_empty"], "{}", report.text(Render::AsIs));
         } else {
-            assert!(report.passed(), "{}", report.text());
+            assert!(report.passed(), "{}", report.text(Render::AsIs));
         }
     }
 }
@@ -52,7 +52,7 @@ async fn raw_token_header_mode_passes_and_sends_the_token_alone() {
     config.auth_mode = AuthMode::Header;
     config.sequences = vec![Sequence::Connect];
     let report = mock_okta::run(&config).await.expect("run");
-    assert!(report.passed(), "{}", report.text());
+    assert!(report.passed(), "{}", report.text(Render::AsIs));
     let transcript = report.transcript(Render::AsIs);
     assert!(
         transcript.contains("> Authorization: ****\n"),
@@ -90,7 +90,7 @@ async fn push_and_deactivate_transcripts_per_profile() {
         let mut config = config(&server.base_url, profile);
         config.sequences = vec![Sequence::Deactivate];
         let report = mock_okta::run(&config).await.expect("run");
-        assert!(report.passed(), "{}", report.text());
+        assert!(report.passed(), "{}", report.text(Render::AsIs));
         let transcript = report.transcript(Render::Normalised);
         insta::assert_snapshot!(format!("deactivate_{}", profile.name()), transcript);
     }
@@ -103,7 +103,7 @@ async fn group_push_transcripts_per_profile() {
         let mut config = config(&server.base_url, profile);
         config.sequences = vec![Sequence::Groups];
         let report = mock_okta::run(&config).await.expect("run");
-        assert!(report.passed(), "{}", report.text());
+        assert!(report.passed(), "{}", report.text(Render::AsIs));
         insta::assert_snapshot!(
             format!("groups_{}", profile.name()),
             report.transcript(Render::Normalised)
@@ -117,7 +117,7 @@ async fn okta_headers_are_sent_on_every_request() {
     let mut config = config(&server.base_url, Profile::Okta);
     config.sequences = vec![Sequence::Update];
     let report = mock_okta::run(&config).await.expect("run");
-    assert!(report.passed(), "{}", report.text());
+    assert!(report.passed(), "{}", report.text(Render::AsIs));
     for (_, step) in report.steps() {
         for exchange in &step.exchanges {
             let headers = &exchange.request_headers;
@@ -144,7 +144,7 @@ async fn import_reads_every_page_of_101_users_and_the_page_past_the_end() {
     let mut config = config(&server.base_url, Profile::Okta);
     config.sequences = vec![Sequence::Import];
     let report = mock_okta::run(&config).await.expect("run");
-    assert!(report.passed(), "{}", report.text());
+    assert!(report.passed(), "{}", report.text(Render::AsIs));
     let paths: Vec<&str> = report
         .steps()
         .filter(|(_, s)| s.name.starts_with("import "))
