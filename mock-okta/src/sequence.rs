@@ -897,7 +897,7 @@ impl Run<'_> {
     async fn spec(&mut self) -> Flow {
         let okta = "Okta's SPEC test fails, and OIN submission is refused until it passes";
         let first = self
-            .step("1 list users (count=1)", okta, async |wire| {
+            .step("check 1: list users (count=1)", okta, async |wire| {
                 let received = wire
                     .send(Request::get("/Users?count=1&startIndex=1"))
                     .await?;
@@ -915,7 +915,7 @@ impl Run<'_> {
             })
             .await?;
         let path = format!("/Users/{first}");
-        self.step("2 read that user by id", okta, async |wire| {
+        self.step("check 2: read that user by id", okta, async |wire| {
             let received = wire.send(Request::get(path)).await?;
             judge::status(&received, &[200])?;
             let user = received.json()?;
@@ -924,30 +924,30 @@ impl Run<'_> {
         })
         .await?;
         let invalid = Person::new(self.tag, "spec-invalid", 0);
-        self.expect_none("3 look up an invalid userName", &invalid, okta)
+        self.expect_none("check 3: look up an invalid userName", &invalid, okta)
             .await?;
-        self.step("4 read an unknown id", okta, async |wire| {
+        self.step("check 4: read an unknown id", okta, async |wire| {
             let path = format!("/Users/{SPEC_UNKNOWN_ID}");
             judge::scim_error(&wire.send(Request::get(path)).await?, 404)
         })
         .await?;
         let random = Person::new(self.tag, "spec-random", 0);
-        self.expect_none("5 look up a random userName", &random, okta)
+        self.expect_none("check 5: look up a random userName", &random, okta)
             .await?;
         let person = self.person();
         let body = requests::create_user(self.profile, &person);
         let expect = self.created(&person);
         let id = self
-            .step("6 create a user", okta, async |wire| {
+            .step("check 6: create a user", okta, async |wire| {
                 let received = wire
                     .send(Request::json(Method::Post, "/Users", &body))
                     .await?;
                 created_user(&received, &expect)
             })
             .await?;
-        self.verify("7 the created user", &id, self.created(&person))
+        self.verify("check 7: the created user", &id, self.created(&person))
             .await?;
-        self.step("8 create the same user again", okta, async |wire| {
+        self.step("check 8: create the same user again", okta, async |wire| {
             let received = wire
                 .send(Request::json(Method::Post, "/Users", &body))
                 .await?;
@@ -960,24 +960,28 @@ impl Run<'_> {
         };
         let path = requests::user_filter(self.profile, &caps.user_name);
         let count = self.paged_count();
-        self.step("9 look up the userName in capitals", okta, async |wire| {
-            let page = judge::list(&wire.send(Request::get(path)).await?, count)?;
-            let ids: Vec<String> = page
-                .resources
-                .iter()
-                .map(judge::id)
-                .collect::<Result<_, _>>()?;
-            if ids != [id.clone()] {
-                return Err(Failure::new(
-                    Judgement::FilterResultWrong,
-                    format!("ids [\"{id}\"] (userName compares case-insensitively)"),
-                    format!("ids {ids:?}"),
-                ));
-            }
-            Ok(())
-        })
+        self.step(
+            "check 9: look up the userName in capitals",
+            okta,
+            async |wire| {
+                let page = judge::list(&wire.send(Request::get(path)).await?, count)?;
+                let ids: Vec<String> = page
+                    .resources
+                    .iter()
+                    .map(judge::id)
+                    .collect::<Result<_, _>>()?;
+                if ids != [id.clone()] {
+                    return Err(Failure::new(
+                        Judgement::FilterResultWrong,
+                        format!("ids [\"{id}\"] (userName compares case-insensitively)"),
+                        format!("ids {ids:?}"),
+                    ));
+                }
+                Ok(())
+            },
+        )
         .await?;
-        self.step("10 list groups within 600 ms", okta, async |wire| {
+        self.step("check 10: list groups within 600 ms", okta, async |wire| {
             let received = wire
                 .send(Request::get("/Groups?startIndex=1&count=100"))
                 .await?;
@@ -993,7 +997,7 @@ impl Run<'_> {
         })
         .await?;
         self.step(
-            "11 list users with a non-token Authorization",
+            "check 11: list users with a non-token Authorization",
             okta,
             async |wire| {
                 let request = Request::get("/Users?startIndex=1&count=1").with_wrong_credentials();
@@ -1001,7 +1005,7 @@ impl Run<'_> {
             },
         )
         .await?;
-        self.step("12 read another unknown id", okta, async |wire| {
+        self.step("check 12: read another unknown id", okta, async |wire| {
             let path = format!("/Users/{SPEC_UNKNOWN_ID_2}");
             judge::scim_error(&wire.send(Request::get(path)).await?, 404)
         })

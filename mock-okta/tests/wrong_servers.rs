@@ -180,7 +180,7 @@ async fn error_status_as_a_number_fails_okta_spec_check_4() {
         Fault::NumericErrorStatus,
         Profile::Okta,
         &[Sequence::Push, Sequence::Spec],
-        "4 read an unknown id",
+        "check 4: read an unknown id",
         "error_status_not_string",
         "SPEC test fails",
     )
@@ -206,7 +206,7 @@ async fn case_sensitive_user_name_filter_fails_okta_spec_check_9() {
         Fault::CaseSensitiveUserName,
         Profile::Entra,
         &[Sequence::Push, Sequence::Spec],
-        "9 look up the userName in capitals",
+        "check 9: look up the userName in capitals",
         "filter_result_wrong",
         "SPEC test fails",
     )
