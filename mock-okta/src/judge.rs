@@ -116,10 +116,28 @@ impl Failure {
     }
 }
 
+/// Text from the server made safe to print: control characters other than newline and tab
+/// (terminal escape sequences among them) become U+FFFD, so a body cannot rewrite the screen
+/// of the person reading the report.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// A body shortened for a one-line message.
 pub fn excerpt(body: &str) -> String {
     const MAX: usize = 200;
-    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat: String = printable(body)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     if flat.is_empty() {
         return "(empty body)".to_string();
     }
@@ -387,6 +405,12 @@ mod tests {
         for bad in [json!({"id": 7}), json!({"id": ""}), json!({})] {
             assert_eq!(id(&bad).unwrap_err().code, "id_invalid", "{bad}");
         }
+    }
+
+    #[test]
+    fn terminal_escapes_from_the_server_are_not_printed() {
+        assert_eq!(excerpt("ok\u{1b}[2Jgone"), "ok\u{FFFD}[2Jgone");
+        assert_eq!(printable("a\n\tb\r"), "a\n\tb\u{FFFD}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! What a run found, for people (text, transcript), programs (JSON) and CI (JUnit XML).
 
 use crate::http::Exchange;
-use crate::judge::Failure;
+use crate::judge::{Failure, printable};
 use crate::profile::Profile;
 use serde::Serialize;
 use serde_json::Value;
@@ -266,7 +266,7 @@ fn exchange_text(exchange: &Exchange, render: Render) -> String {
         (Some(status), _) => {
             let _ = writeln!(out, "< {status} ({latency})");
             for (name, value) in &exchange.response_headers {
-                let _ = writeln!(out, "< {name}: {value}");
+                let _ = writeln!(out, "< {name}: {}", printable(value));
             }
             if !exchange.response_body.is_empty() {
                 let _ = writeln!(out, "<\n{}", indent(&pretty(&exchange.response_body), "< "));
@@ -289,7 +289,7 @@ fn pretty(body: &str) -> String {
     serde_json::from_str::<Value>(body)
         .ok()
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
-        .unwrap_or_else(|| body.to_string())
+        .unwrap_or_else(|| printable(body))
 }
 
 fn indent(text: &str, prefix: &str) -> String {

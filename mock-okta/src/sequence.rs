@@ -119,7 +119,7 @@ pub(crate) struct Stopped;
 type Flow<T = ()> = Result<T, Stopped>;
 
 /// What one step may do on the wire.
-pub struct Wire<'a> {
+pub(crate) struct Wire<'a> {
     client: &'a Client,
     log: Vec<Exchange>,
 }

@@ -340,3 +340,38 @@ fn retry_after_beyond_the_cap_or_not_in_seconds_is_refused() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_token_the_server_echoes_is_masked_in_the_transcript() {
+    let report = run(
+        Some(Fault::EchoesAuthorization),
+        Profile::Okta,
+        &[Sequence::Errors],
+    )
+    .await;
+    assert!(report.passed(), "{}", report.text(Render::AsIs));
+    let transcript = report.transcript(Render::AsIs);
+    assert!(
+        transcript.contains(r#"Authorization was \"Bearer ****\""#),
+        "{transcript}"
+    );
+    assert!(!transcript.contains(support::TOKEN));
+    assert!(!report.json().contains(support::TOKEN));
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_cut_at_the_cap_and_judged() {
+    let report = run(
+        Some(Fault::HugeNotFound),
+        Profile::Okta,
+        &[Sequence::Errors],
+    )
+    .await;
+    let (_, step, failure) = report.failures().next().expect("failure");
+    assert_eq!(
+        (step.name.as_str(), failure.code),
+        ("read an unknown id", "body_not_json")
+    );
+    let body = &step.exchanges[0].response_body;
+    assert_eq!(body.len(), mock_okta::http::MAX_BODY);
+}

@@ -56,6 +56,10 @@ pub enum Fault {
     EmptyCreateBody,
     /// A path-less replace of `name` replaces the whole complex attribute (SCIM-SDK #327).
     PatchWipesSiblings,
+    /// Error details quote the Authorization header received.
+    EchoesAuthorization,
+    /// 404 answers carry 5 MiB of text.
+    HugeNotFound,
 }
 
 #[derive(Default)]
@@ -136,6 +140,13 @@ async fn handle(
     };
     if status == StatusCode::NO_CONTENT {
         return status.into_response();
+    }
+    if fault == Some(Fault::HugeNotFound) && status == StatusCode::NOT_FOUND {
+        return (status, "x".repeat(5 * 1024 * 1024)).into_response();
+    }
+    let mut body = body;
+    if fault == Some(Fault::EchoesAuthorization) && status.is_client_error() {
+        body["detail"] = json!(format!("rejected; Authorization was {authorization:?}"));
     }
     if fault == Some(Fault::EmptyCreateBody)
         && method == Method::POST
