@@ -399,6 +399,39 @@ mod tests {
         assert_eq!(failure.code, "page_too_large");
     }
 
+    proptest::proptest! {
+        /// A page is accepted iff its numbers are integers, `itemsPerPage` is the number of
+        /// Resources returned and that number is within `count`; otherwise exactly the first
+        /// broken rule's code comes back.
+        #[test]
+        fn list_accepts_a_page_iff_every_paging_rule_holds(
+            returned in 0usize..6,
+            items_per_page in 0u64..7,
+            count in 0u64..7,
+            as_string in proptest::bool::weighted(0.2),
+        ) {
+            let items = if as_string {
+                json!(items_per_page.to_string())
+            } else {
+                json!(items_per_page)
+            };
+            let result = list(&received(200, &page(items, returned)), Some(count));
+            let expected = if as_string {
+                Err("list_number_not_integer")
+            } else if items_per_page != returned as u64 {
+                Err("items_per_page_mismatch")
+            } else if returned as u64 > count {
+                Err("page_too_large")
+            } else {
+                Ok(returned)
+            };
+            proptest::prop_assert_eq!(
+                result.map(|p| p.resources.len()).map_err(|f| f.code),
+                expected
+            );
+        }
+    }
+
     #[test]
     fn id_must_be_a_non_empty_string() {
         assert_eq!(id(&json!({"id": "a1"})), Ok("a1".to_string()));

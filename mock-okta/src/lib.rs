@@ -4,6 +4,43 @@
 //! It is an independent witness: it speaks raw HTTP and JSON and never depends on the `sp`
 //! crate, so a misunderstanding of SCIM in `sp` cannot hide by being mirrored here.
 //!
+//! # What a server must do to pass every sequence
+//!
+//! Paths are relative to the base URL. Every error answer is a SCIM Error: `schemas` with
+//! `urn:ietf:params:scim:api:messages:2.0:Error`, `status` as a string (`"404"`), a `detail`.
+//! Every list is a ListResponse with integer `totalResults`, `startIndex`, `itemsPerPage`, where
+//! `itemsPerPage` is the number of `Resources` returned and never more than `count`.
+//!
+//! - `GET /Users?startIndex=N&count=M`: pages in a stable order, inactive users included; a page
+//!   past the end is empty and reports the same `totalResults`.
+//! - `GET /Users?filter=userName%20eq%20%22…%22&startIndex=1&count=100` (Okta) and
+//!   `GET /Users?filter=userName+eq+%22…%22` (Entra): the value compared case-insensitively.
+//!   A malformed filter (`userName eq "unterminated`) is a 400.
+//! - `POST /Users`: 201 with the user (a non-empty string `id`; `userName`, `name.givenName`,
+//!   `name.familyName`, `active` as sent). Okta's body carries `password`, `locale`, `groups: []`,
+//!   `externalId`; Entra's the enterprise schema URN, `meta` and `roles: []`. The same userName in
+//!   any letter case again is a 409; a body that is not JSON is a 400.
+//! - `GET /Users/{id}`: 200, inactive users too; an unknown id is a 404 (Okta probes
+//!   `010101001010101011001010101011` and `00919288221112222`).
+//! - `PUT /Users/{id}`: 200 with the user; echoed read-only `id`, `meta`, `groups` ignored,
+//!   `name.middleName: ""` accepted.
+//! - `PATCH /Users/{id}`: 200 with the user, or 204. Okta: path-less `replace` of
+//!   `{"active": bool}` and of `{"name": {"givenName": …}}`, which must keep `familyName`.
+//!   Entra: ops spelt `Replace`, `path: "active"` with `"True"`/`"False"`, path-less dotted
+//!   `name.givenName` and the URN key `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department`
+//!   (read back under that extension), and `path: emails[type eq "work"].value`.
+//! - A wrong token on any request: 401.
+//! - `GET /Groups?startIndex=1&count=100` within 600 ms (Okta's SPEC test); `POST /Groups` 201
+//!   with a string `id`; `GET /Groups/{id}` with `displayName` and `members[].value`; Entra's
+//!   `GET /Groups?filter=displayName+eq+%22…%22&excludedAttributes=members` without `members`.
+//! - `PATCH /Groups/{id}`, 200 or 204: `add` to `members`; path-less `replace` of
+//!   `{id, displayName}` (`id` ignored); `remove` with path `members[value eq "…"]`; `replace` of
+//!   `members`; Entra's `Remove` on `members` with a value list and `Replace` of `displayName`.
+//! - `DELETE /Groups/{id}`: 204, then `GET` is a 404.
+//!
+//! Users are never deleted (Okta deactivates); the import sequence creates 101 users and every
+//! sequence leaves its users behind, named `<sequence>-<n>-<tag>@example.com`.
+//!
 //! ```no_run
 //! # async fn example() -> Result<(), mock_okta::RunError> {
 //! use mock_okta::{Profile, RunConfig, Sequence};
@@ -47,6 +84,21 @@ pub struct RunConfig {
     pub tag: String,
     /// Spends the waits that a 429's `Retry-After` asks for.
     pub sleeper: Arc<dyn Sleeper>,
+}
+
+impl std::fmt::Debug for RunConfig {
+    // By hand: the token is never printed, and a sleeper has nothing to show.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunConfig")
+            .field("base_url", &self.base_url)
+            .field("token", &http::MASK)
+            .field("profile", &self.profile)
+            .field("sequences", &self.sequences)
+            .field("auth_mode", &self.auth_mode)
+            .field("timeout", &self.timeout)
+            .field("tag", &self.tag)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RunConfig {

@@ -261,6 +261,37 @@ mod tests {
         Person::new("t1", "push", 1)
     }
 
+    /// RFC 3986 percent-decoding, to check the encoder against.
+    fn decode(text: &str) -> Option<String> {
+        let bytes = text.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' {
+                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(out).ok()
+    }
+
+    proptest::proptest! {
+        /// Any userName survives encoding, and the encoding holds nothing a query could
+        /// misread (no space, quote, `&`, `+`, `#` or non-ASCII byte).
+        #[test]
+        fn percent_encoding_round_trips_and_is_query_safe(value in "\\PC{0,24}") {
+            let encoded = percent_encode(&value);
+            proptest::prop_assert_eq!(decode(&encoded), Some(value));
+            proptest::prop_assert!(encoded
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
+        }
+    }
+
     #[test]
     fn okta_filter_encodes_spaces_quotes_and_at_sign() {
         assert_eq!(
