@@ -67,6 +67,7 @@ pub use report::{Render, Report, SequenceReport, StepReport};
 pub use sequence::Sequence;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// What to run against which server.
@@ -80,7 +81,8 @@ pub struct RunConfig {
     pub auth_mode: AuthMode,
     /// Per request; Okta's is 60 s.
     pub timeout: Duration,
-    /// Part of every userName and group name made, so that runs against one server do not meet.
+    /// Part of every userName and group name made (with the profile's name), so that runs
+    /// against one server do not meet. Letters and digits only.
     pub tag: String,
     /// Spends the waits that a 429's `Retry-After` asks for.
     pub sleeper: Arc<dyn Sleeper>,
@@ -111,20 +113,28 @@ impl RunConfig {
             sequences: Sequence::ALL.to_vec(),
             auth_mode: AuthMode::Bearer,
             timeout: TIMEOUT,
-            tag: clock_tag(SystemTime::now()),
+            tag: format!(
+                "{}{}",
+                clock_tag(SystemTime::now()),
+                RUNS.fetch_add(1, Ordering::Relaxed)
+            ),
             sleeper: Arc::new(TokioSleeper),
         }
     }
 }
 
-/// A tag that differs between runs a second apart: the Unix time in base 36.
+/// Runs configured in this process, so that two configured in the same millisecond differ.
+static RUNS: AtomicU32 = AtomicU32::new(0);
+
+/// A tag that differs between runs a millisecond apart: the Unix time in ms, in base 36.
 pub fn clock_tag(now: SystemTime) -> String {
-    let mut secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let mut millis = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
     let mut digits = Vec::new();
     loop {
-        digits.push(char::from_digit((secs % 36) as u32, 36).unwrap_or('0'));
-        secs /= 36;
-        if secs == 0 {
+        // `millis % 36` is a base-36 digit, so `from_digit` always has one.
+        digits.push(char::from_digit((millis % 36) as u32, 36).unwrap_or('0'));
+        millis /= 36;
+        if millis == 0 {
             break;
         }
     }
@@ -187,12 +197,13 @@ pub async fn run_with_progress(
         config.timeout,
         config.sleeper.clone(),
     )?;
+    let scope = format!("{}-{}", config.profile.name(), config.tag);
     let mut sequences = Vec::new();
     for &sequence in &config.sequences {
         let mut run = sequence::Run {
             client: &client,
             profile: config.profile,
-            tag: &config.tag,
+            scope: &scope,
             sequence,
             people: 0,
             steps: Vec::new(),
@@ -210,4 +221,26 @@ pub async fn run_with_progress(
         tag: config.tag.clone(),
         sequences,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_tag_is_the_unix_time_in_milliseconds_in_base_36() {
+        let at = UNIX_EPOCH + Duration::from_millis(36 * 36 + 35);
+        assert_eq!(clock_tag(at), "t10z");
+        assert_eq!(clock_tag(UNIX_EPOCH), "t0");
+    }
+
+    #[test]
+    fn configs_made_in_one_millisecond_get_different_tags() {
+        let (a, b) = (
+            RunConfig::new("http://x", "k"),
+            RunConfig::new("http://x", "k"),
+        );
+        assert_ne!(a.tag, b.tag);
+        assert!(!format!("{a:?}").contains("\"k\""));
+    }
 }

@@ -20,14 +20,14 @@ pub struct Person {
 }
 
 impl Person {
-    /// The `n`-th person of a sequence; `tag` keeps runs against one server apart.
-    pub fn new(tag: &str, sequence: &str, n: u32) -> Self {
+    /// The `n`-th person of a sequence; `scope` keeps runs against one server apart.
+    pub fn new(scope: &str, sequence: &str, n: u32) -> Self {
         Self {
-            user_name: format!("{sequence}-{n}-{tag}@example.com"),
+            user_name: format!("{sequence}-{n}-{scope}@example.com"),
             given_name: "Ada".to_string(),
             family_name: format!("Lovelace{n}"),
-            external_id: format!("00u{tag}{sequence}{n}").replace('-', ""),
-            password: format!("Pw-{tag}-{n}!"),
+            external_id: format!("00u{scope}{sequence}{n}").replace('-', ""),
+            password: format!("Pw-{scope}-{n}!"),
         }
     }
 

@@ -134,7 +134,9 @@ impl Wire<'_> {
 pub(crate) struct Run<'a> {
     pub client: &'a Client,
     pub profile: Profile,
-    pub tag: &'a str,
+    /// The profile and the run's tag (`okta-t1`): in every name made, so that runs of several
+    /// profiles, or several runs, against one server do not meet.
+    pub scope: &'a str,
     pub sequence: Sequence,
     pub people: u32,
     pub steps: Vec<StepReport>,
@@ -196,7 +198,7 @@ impl Run<'_> {
 
     fn person(&mut self) -> Person {
         self.people += 1;
-        Person::new(self.tag, self.sequence.name(), self.people)
+        Person::new(self.scope, self.sequence.name(), self.people)
     }
 
     // ---- users -------------------------------------------------------------------------
@@ -581,7 +583,7 @@ impl Run<'_> {
         self.import_complete("users", &users, &ids, Some(inactive))
             .await?;
 
-        let name = format!("import-{}", self.tag);
+        let name = format!("import-{}", self.scope);
         let body = requests::create_group(self.profile, &name, &name);
         let okta = "the scenario cannot be set up: the server does not create groups";
         let group = self
@@ -730,7 +732,7 @@ impl Run<'_> {
         let (a, b) = (self.person(), self.person());
         let a_id = self.push(&a).await?;
         let b_id = self.push(&b).await?;
-        let name = format!("Engineers-{}", self.tag);
+        let name = format!("Engineers-{}", self.scope);
         let body = requests::create_group(self.profile, &name, &name);
         let okta = "Okta will show the group push as failed: the group is not created";
         let expect_name = json!(name);
@@ -781,7 +783,7 @@ impl Run<'_> {
         self.verify_group("members after add", &group, &name, &[&a_id])
             .await?;
 
-        let renamed = format!("Engineering-{}", self.tag);
+        let renamed = format!("Engineering-{}", self.scope);
         let rename = requests::rename_group(self.profile, &group, &renamed);
         let okta_rename = "Okta will show the group push as failed: the group keeps its old name";
         self.patch_group("rename", &group, rename, okta_rename)
@@ -923,7 +925,7 @@ impl Run<'_> {
             non_empty(&user, "userName")
         })
         .await?;
-        let invalid = Person::new(self.tag, "spec-invalid", 0);
+        let invalid = Person::new(self.scope, "spec-invalid", 0);
         self.expect_none("check 3: look up an invalid userName", &invalid, okta)
             .await?;
         self.step("check 4: read an unknown id", okta, async |wire| {
@@ -931,7 +933,7 @@ impl Run<'_> {
             judge::scim_error(&wire.send(Request::get(path)).await?, 404)
         })
         .await?;
-        let random = Person::new(self.tag, "spec-random", 0);
+        let random = Person::new(self.scope, "spec-random", 0);
         self.expect_none("check 5: look up a random userName", &random, okta)
             .await?;
         let person = self.person();

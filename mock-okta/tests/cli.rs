@@ -133,7 +133,7 @@ async fn text_report_shows_the_failure_with_request_response_and_okta_consequenc
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
     for expected in [
-        "FAIL  create user \"push-1-c1@example.com\" [id_invalid]",
+        "FAIL  create user \"push-1-okta-c1@example.com\" [id_invalid]",
         "expected: \"id\" as a non-empty string",
         "got:      \"id\": 1",
         "in Okta:  Okta will show \"Create new user returned empty user\"",

@@ -193,7 +193,7 @@ async fn case_sensitive_user_name_filter_fails_to_link_an_existing_user() {
         Fault::CaseSensitiveUserName,
         Profile::Okta,
         &[Sequence::LinkExisting],
-        "look up userName \"link-existing-1-t1@example.com\"",
+        "look up userName \"link-existing-1-okta-t1@example.com\"",
         "filter_result_wrong",
         "get 409",
     )
@@ -219,7 +219,7 @@ async fn numeric_ids_fail_the_create() {
         Fault::NumericIds,
         Profile::Okta,
         &[Sequence::Push],
-        "create user \"push-1-t1@example.com\"",
+        "create user \"push-1-okta-t1@example.com\"",
         "id_invalid",
         "Create new user returned empty user",
     )
@@ -232,7 +232,7 @@ async fn empty_create_body_is_okta_s_empty_user() {
         Fault::EmptyCreateBody,
         Profile::OktaAiw,
         &[Sequence::Push],
-        "create user \"push-1-t1@example.com\"",
+        "create user \"push-1-okta-aiw-t1@example.com\"",
         "body_not_json",
         "Create new user returned empty user",
     )
@@ -247,7 +247,7 @@ async fn server_error_on_create_is_reported_as_such() {
         Fault::CreateFails,
         Profile::Entra,
         &[Sequence::Push],
-        "create user \"push-1-t1@example.com\"",
+        "create user \"push-1-entra-t1@example.com\"",
         "server_error",
         "not provisioned",
     )
@@ -325,6 +325,24 @@ async fn no_answer_within_the_timeout_is_a_transport_failure_and_unreachable() {
     let report = mock_okta::run(&control).await.expect("run");
     assert!(report.passed(), "{}", report.text(Render::AsIs));
     assert!(!report.unreachable());
+}
+
+#[tokio::test]
+async fn too_many_requests_on_every_attempt_fails_with_rate_limited() {
+    let server = support::start(Some(Fault::RateLimitedAlways)).await;
+    let sleeper = Arc::new(RecordingSleeper::default());
+    let mut config = config(&server.base_url, Profile::Okta, &[Sequence::Connect]);
+    config.sleeper = sleeper.clone();
+    let report = mock_okta::run(&config).await.expect("run");
+    let (_, step, failure) = report.failures().next().expect("failure");
+    assert_eq!(failure.code, "rate_limited");
+    assert_eq!(step.exchanges.len(), mock_okta::http::MAX_ATTEMPTS);
+    // Waited between attempts, not after the last.
+    let wait = Duration::from_secs(support::RETRY_AFTER);
+    assert_eq!(
+        *sleeper.0.lock().expect("waits"),
+        vec![wait; mock_okta::http::MAX_ATTEMPTS - 1]
+    );
 }
 
 #[test]

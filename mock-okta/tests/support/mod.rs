@@ -48,6 +48,8 @@ pub enum Fault {
     NumericIds,
     /// The first GET and the first POST answer 429 with `Retry-After`.
     RateLimitedOnce,
+    /// Every request answers 429 with `Retry-After`.
+    RateLimitedAlways,
     /// POST /Users answers 500.
     CreateFails,
     /// Every answer takes this long.
@@ -111,9 +113,14 @@ async fn handle(
         tokio::time::sleep(delay).await;
     }
     let fault = shared.fault;
-    if fault == Some(Fault::RateLimitedOnce) {
+    if matches!(
+        fault,
+        Some(Fault::RateLimitedOnce | Fault::RateLimitedAlways)
+    ) {
         let mut store = shared.store.lock().expect("store");
-        if (method == Method::GET || method == Method::POST) && !store.limited.contains(&method) {
+        let first =
+            (method == Method::GET || method == Method::POST) && !store.limited.contains(&method);
+        if first || fault == Some(Fault::RateLimitedAlways) {
             store.limited.push(method.clone());
             return (
                 StatusCode::TOO_MANY_REQUESTS,
