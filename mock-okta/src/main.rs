@@ -52,8 +52,8 @@ struct RunArgs {
     /// Also write the transcript of every exchange (token masked) to this file.
     #[arg(long)]
     transcript: Option<std::path::PathBuf>,
-    /// Seconds to wait for each answer.
-    #[arg(long, default_value_t = 60)]
+    /// Seconds to wait for each answer (Okta waits 60).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     timeout: u64,
     /// Letters and digits put into every userName made (default: from the clock).
     #[arg(long)]
