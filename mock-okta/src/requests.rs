@@ -13,6 +13,8 @@ use serde_json::{Value, json};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
     pub user_name: String,
+    /// The primary work email; the userName until a profile change moves it.
+    pub email: String,
     pub given_name: String,
     pub family_name: String,
     pub external_id: String,
@@ -24,10 +26,21 @@ impl Person {
     pub fn new(scope: &str, sequence: &str, n: u32) -> Self {
         Self {
             user_name: format!("{sequence}-{n}-{scope}@example.com"),
+            email: format!("{sequence}-{n}-{scope}@example.com"),
             given_name: "Ada".to_string(),
             family_name: format!("Lovelace{n}"),
             external_id: format!("00u{scope}{sequence}{n}").replace('-', ""),
             password: format!("Pw-{scope}-{n}!"),
+        }
+    }
+
+    /// The same person after a profile change in Okta: a new first name and a new work email
+    /// (the userName stays: it is the key Okta matches on).
+    pub fn changed(&self, given_name: &str) -> Self {
+        Self {
+            given_name: given_name.to_string(),
+            email: format!("new.{}", self.user_name),
+            ..self.clone()
         }
     }
 
@@ -64,7 +77,7 @@ pub fn user_filter(profile: Profile, user_name: &str) -> String {
 
 /// The POST /Users body.
 pub fn create_user(profile: Profile, person: &Person) -> Value {
-    let email = json!([{"primary": true, "value": person.user_name, "type": "work"}]);
+    let email = json!([{"primary": true, "value": person.email, "type": "work"}]);
     match profile {
         Profile::Okta | Profile::OktaAiw => json!({
             "schemas": [USER_SCHEMA],
@@ -111,7 +124,7 @@ pub fn put_user(current: &Value, person: &Person, active: bool) -> Value {
             "middleName": "",
             "familyName": person.family_name,
         },
-        "emails": [{"primary": true, "value": person.user_name, "type": "work"}],
+        "emails": [{"primary": true, "value": person.email, "type": "work"}],
         "displayName": person.display_name(),
         "externalId": person.external_id,
         "active": active,
@@ -165,7 +178,7 @@ pub fn patch_profile(profile: Profile, person: &Person) -> Value {
             {
                 "op": "Replace",
                 "path": "emails[type eq \"work\"].value",
-                "value": person.user_name,
+                "value": person.email,
             },
         ])),
     }

@@ -163,3 +163,29 @@ async fn import_reads_every_page_of_101_users_and_the_page_past_the_end() {
         ]
     );
 }
+
+/// What each profile sends to change a first name: Okta GET then PUT, then a path-less PATCH;
+/// AIW PUT only; Entra PATCH with dotted and URN keys and a filtered email path.
+#[tokio::test]
+async fn update_requests_per_profile() {
+    for profile in Profile::ALL {
+        let server = support::start(None).await;
+        let mut config = config(&server.base_url, profile);
+        config.sequences = vec![Sequence::Update];
+        let report = mock_okta::run(&config).await.expect("run");
+        assert!(report.passed(), "{}", report.text(Render::AsIs));
+        let sent: Vec<String> = report
+            .steps()
+            .flat_map(|(_, s)| s.exchanges.iter())
+            .filter(|e| e.method != mock_okta::http::Method::Get)
+            .map(|e| {
+                let body = e.request_body.as_deref().unwrap_or("");
+                format!("{} {}\n{body}", e.method.as_str(), e.path)
+            })
+            .collect();
+        insta::assert_snapshot!(
+            format!("update_requests_{}", profile.name()),
+            sent.join("\n\n")
+        );
+    }
+}

@@ -269,6 +269,47 @@ async fn path_less_replace_that_wipes_sibling_attributes_fails_the_read_back() {
     assert_eq!(failure.got, "\"name.familyName\": (absent)");
 }
 
+#[tokio::test]
+async fn an_ignored_filtered_email_path_fails_entra_s_read_back() {
+    let report = fails_only_with(
+        Fault::FilteredPathIgnored,
+        Profile::Entra,
+        &[Sequence::Update],
+        "verify after PATCH",
+        "attribute_mismatch",
+        "out of sync",
+    )
+    .await;
+    let (_, _, failure) = report.failures().next().expect("failure");
+    assert_eq!(
+        failure.expected,
+        "\"emails[primary].value\": \"new.update-1-entra-t1@example.com\""
+    );
+}
+
+#[tokio::test]
+async fn refusing_entra_s_string_booleans_fails_its_deactivation() {
+    let report = fails_only_with(
+        Fault::StringBooleansRefused,
+        Profile::Entra,
+        &[Sequence::Deactivate],
+        "deactivate",
+        "status_unexpected",
+        "keeps access",
+    )
+    .await;
+    // Okta's profile sends a JSON boolean, which the same strict server takes.
+    let okta = run(
+        Some(Fault::StringBooleansRefused),
+        Profile::Okta,
+        &[Sequence::Deactivate],
+    )
+    .await;
+    assert!(okta.passed(), "{}", okta.text(Render::AsIs));
+    let (_, _, failure) = report.failures().next().expect("failure");
+    assert_eq!(failure.expected, "200 or 204");
+}
+
 /// Records the waits instead of sleeping.
 #[derive(Default)]
 struct RecordingSleeper(Mutex<Vec<Duration>>);

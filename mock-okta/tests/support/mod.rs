@@ -58,6 +58,11 @@ pub enum Fault {
     EmptyCreateBody,
     /// A path-less replace of `name` replaces the whole complex attribute (SCIM-SDK #327).
     PatchWipesSiblings,
+    /// PATCH paths with a value filter (`emails[type eq "work"].value`) answer 200 and change
+    /// nothing.
+    FilteredPathIgnored,
+    /// `"True"`/`"False"` for `active` are refused with 400 (strict servers, SCIMMY #51).
+    StringBooleansRefused,
     /// Error details quote the Authorization header received.
     EchoesAuthorization,
     /// 404 answers carry 5 MiB of text.
@@ -541,16 +546,19 @@ fn put_user(fault: Option<Fault>, store: &mut Store, id: u64, body: &[u8]) -> An
 fn normalise_active(fault: Option<Fault>, user: &mut Map<String, Value>) -> Result<(), Answer> {
     let active = match user.get("active") {
         None | Some(Value::Bool(_)) => return Ok(()),
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => true,
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => false,
-        Some(other) => {
-            return Err(error(
-                fault,
-                StatusCode::BAD_REQUEST,
-                Some("invalidValue"),
-                &format!("active must be a boolean, got {other}"),
-            ));
-        }
+        Some(Value::String(_)) if fault == Some(Fault::StringBooleansRefused) => None,
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Some(true),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Some(false),
+        Some(_) => None,
+    };
+    let Some(active) = active else {
+        let got = user.get("active").map(Value::to_string).unwrap_or_default();
+        return Err(error(
+            fault,
+            StatusCode::BAD_REQUEST,
+            Some("invalidValue"),
+            &format!("active must be a boolean, got {got}"),
+        ));
     };
     user.insert("active".into(), json!(active));
     Ok(())
@@ -612,6 +620,9 @@ fn patch_user(fault: Option<Fault>, store: &mut Store, id: u64, body: &[u8]) -> 
                 }
             }
             ("add" | "replace", Some(path), Some(value)) => {
+                if fault == Some(Fault::FilteredPathIgnored) && path.contains('[') {
+                    continue;
+                }
                 if let Some((attribute, filter, sub)) = value_path(path) {
                     let Some((fattr, fvalue)) = parse_filter(filter) else {
                         return invalid_path(&format!("cannot parse filter in {path:?}"));
