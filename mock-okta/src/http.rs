@@ -290,7 +290,9 @@ impl Client {
             Ok((status, response_headers, body)) => {
                 exchange.status = Some(status);
                 exchange.response_headers = response_headers;
-                exchange.response_body = self.mask(&body);
+                // Judged masked too: a failure quotes the body into reports.
+                let body = self.mask(&body);
+                exchange.response_body = body.clone();
                 let received = Received {
                     status,
                     body,

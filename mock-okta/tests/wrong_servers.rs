@@ -416,6 +416,19 @@ async fn a_token_the_server_echoes_is_masked_in_the_transcript() {
     );
     assert!(!transcript.contains(support::TOKEN));
     assert!(!report.json().contains(support::TOKEN));
+
+    // A failure quotes the body: still masked there. Under a wrong base path every answer is
+    // a 404 that echoes the header, so the malformed-filter step fails quoting it.
+    let server = support::start(Some(Fault::EchoesAuthorization)).await;
+    let wrong_path = format!("{}/nowhere", server.base_url);
+    let failing = mock_okta::run(&config(&wrong_path, Profile::Okta, &[Sequence::Errors]))
+        .await
+        .expect("run");
+    let (_, _, failure) = failing.failures().next().expect("failure");
+    assert!(failure.got.contains("Bearer ****"), "{}", failure.got);
+    for text in [failing.json(), failing.junit(), failing.text(Render::AsIs)] {
+        assert!(!text.contains(support::TOKEN));
+    }
 }
 
 #[tokio::test]
