@@ -202,9 +202,10 @@ impl Report {
         out
     }
 
-    /// Replaces the base URL, the ids the server returned, timestamps and the tag with
-    /// placeholders (latencies are left out when rendering).
-    fn normalise(&self, text: &str) -> String {
+    /// Replaces, in any text made from this report, the base URL, the ids the server
+    /// returned, timestamps and the tag with placeholders (latencies are left out when
+    /// rendering).
+    pub fn normalise(&self, text: &str) -> String {
         let mut ids: Vec<String> = Vec::new();
         for (_, step) in self.steps() {
             for exchange in &step.exchanges {

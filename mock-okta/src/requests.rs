@@ -63,6 +63,12 @@ pub fn percent_encode(value: &str) -> String {
     out
 }
 
+/// `/Users/{id}`: the id the server chose, percent-encoded so that any string the server
+/// returns stays one path segment.
+pub fn resource_path(kind: &str, id: &str) -> String {
+    format!("/{kind}/{}", percent_encode(id))
+}
+
 /// The lookup that starts a push: Okta pages it (`startIndex=1&count=100`) and encodes spaces
 /// as `%20`; Entra sends no paging and encodes spaces as `+`.
 pub fn user_filter(profile: Profile, user_name: &str) -> String {
@@ -303,6 +309,15 @@ mod tests {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
         }
+    }
+
+    #[test]
+    fn ids_stay_one_path_segment() {
+        assert_eq!(
+            resource_path("Users", "2819c223-7f76"),
+            "/Users/2819c223-7f76"
+        );
+        assert_eq!(resource_path("Groups", "a/b c"), "/Groups/a%2Fb%20c");
     }
 
     #[test]

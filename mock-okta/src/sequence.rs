@@ -296,7 +296,7 @@ impl Run<'_> {
 
     /// GET /Users/{id}, the user must be readable (inactive ones too) and match `expect`.
     async fn verify(&mut self, what: &str, id: &str, expect: Expect) -> Flow<Value> {
-        let path = format!("/Users/{id}");
+        let path = requests::resource_path("Users", id);
         let okta = if expect
             .iter()
             .any(|(k, v)| *k == "active" && *v == json!(false))
@@ -339,7 +339,7 @@ impl Run<'_> {
             return self.put(what, id, body, okta).await;
         }
         let body = requests::patch_active(self.profile, active);
-        let path = format!("/Users/{id}");
+        let path = requests::resource_path("Users", id);
         self.step(what, okta, async |wire| {
             let received = wire.send(Request::json(Method::Patch, path, &body)).await?;
             patched(&received, &[("active", json!(active))])
@@ -349,7 +349,7 @@ impl Run<'_> {
 
     /// Okta's read before a PUT: the whole current object.
     async fn read_for_put(&mut self, id: &str) -> Flow<Value> {
-        let path = format!("/Users/{id}");
+        let path = requests::resource_path("Users", id);
         let okta = "Okta cannot read the user before updating it: the update task fails";
         self.step("read user before PUT", okta, async |wire| {
             let received = wire.send(Request::get(path)).await?;
@@ -362,7 +362,7 @@ impl Run<'_> {
     }
 
     async fn put(&mut self, what: &str, id: &str, body: Value, okta: &str) -> Flow {
-        let path = format!("/Users/{id}");
+        let path = requests::resource_path("Users", id);
         let expect = vec![
             ("active", body["active"].clone()),
             ("userName", body["userName"].clone()),
@@ -391,7 +391,7 @@ impl Run<'_> {
                 .await;
         }
         let body = requests::patch_profile(self.profile, person);
-        let path = format!("/Users/{id}");
+        let path = requests::resource_path("Users", id);
         self.step("PATCH a new givenName", okta, async |wire| {
             let received = wire.send(Request::json(Method::Patch, path, &body)).await?;
             patched(&received, &[])
@@ -816,7 +816,7 @@ impl Run<'_> {
                 .await?;
         }
 
-        let path = format!("/Groups/{group}");
+        let path = requests::resource_path("Groups", &group);
         let okta = "Okta will show the group unlink as failed: the group stays in the app";
         self.step("delete group", okta, async |wire| {
             judge::status(&wire.send(Request::delete(path.clone())).await?, &[204])
@@ -830,7 +830,7 @@ impl Run<'_> {
     }
 
     async fn patch_group(&mut self, what: &str, group: &str, body: Value, okta: &str) -> Flow {
-        let path = format!("/Groups/{group}");
+        let path = requests::resource_path("Groups", group);
         self.step(what, okta, async |wire| {
             let received = wire.send(Request::json(Method::Patch, path, &body)).await?;
             judge::status(&received, &[200, 204])
@@ -845,7 +845,7 @@ impl Run<'_> {
         name: &str,
         members: &[&str],
     ) -> Flow {
-        let path = format!("/Groups/{group}");
+        let path = requests::resource_path("Groups", group);
         let okta = "Okta's group push reads the group back differently from what it pushed: \
                     app access differs from the group in Okta";
         let name = json!(name);
@@ -923,7 +923,7 @@ impl Run<'_> {
                 Ok(id)
             })
             .await?;
-        let path = format!("/Users/{first}");
+        let path = requests::resource_path("Users", &first);
         self.step("check 2: read that user by id", okta, async |wire| {
             let received = wire.send(Request::get(path)).await?;
             judge::status(&received, &[200])?;

@@ -185,7 +185,7 @@ async fn update_requests_per_profile() {
             .collect();
         insta::assert_snapshot!(
             format!("update_requests_{}", profile.name()),
-            sent.join("\n\n")
+            report.normalise(&sent.join("\n\n"))
         );
     }
 }
