@@ -143,14 +143,16 @@ impl Report {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 
-    /// JUnit XML: a testsuite per sequence, a testcase per step run.
+    /// JUnit XML: a testsuite per sequence, a testcase per step run. Every failure is a
+    /// `<failure>` (a verdict on the server), never an `<error>`: a run that could not reach
+    /// the server is told apart by the exit status, not here.
     pub fn junit(&self) -> String {
         let (_, failed) = self.counts();
         let total = self.steps().count();
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         let _ = writeln!(
             out,
-            "<testsuites name=\"mock-okta {}\" tests=\"{total}\" failures=\"{failed}\">",
+            "<testsuites name=\"mock-okta {}\" tests=\"{total}\" failures=\"{failed}\" errors=\"0\">",
             self.profile.name()
         );
         for sequence in &self.sequences {
@@ -158,7 +160,7 @@ impl Report {
             let time: u64 = sequence.steps.iter().map(StepReport::latency_ms).sum();
             let _ = writeln!(
                 out,
-                "  <testsuite name=\"{}.{}\" tests=\"{}\" failures=\"{failures}\" time=\"{}\">",
+                "  <testsuite name=\"{}.{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" time=\"{}\">",
                 self.profile.name(),
                 xml_escape(sequence.sequence),
                 sequence.steps.len(),
