@@ -452,7 +452,7 @@ pub const PRESETS: &[Preset] = &[
         name: "okta",
         summary: "Okta: issuer http://www.okta.com/exk…, Response and Assertion signed, saml2p/saml2 prefixes, NameID emailAddress, email/firstName/lastName (xs:string)",
         source: "../shared/fixtures-real/responses/okta-ssoready.xml and okta-gosaml2-signed-both.xml; Okta's SAML app wizard (attribute statements)",
-        issuer: "http://www.okta.com/exk1mockidp0000000d7",
+        issuer: "http://www.okta.com/exk1ssolab0test0000d7",
         spec: okta,
     },
     Preset {

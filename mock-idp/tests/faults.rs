@@ -43,7 +43,7 @@ const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
 const STATUS_AUTHN_FAILED: &str = "urn:oasis:names:tc:SAML:2.0:status:AuthnFailed";
 
 const NOW: OffsetDateTime = datetime!(2026-11-28 12:00 UTC);
-const ISSUER: &str = "http://www.okta.com/exk1mockidp0000000d7";
+const ISSUER: &str = "http://www.okta.com/exk1ssolab0test0000d7";
 /// DESIGN.md's default clock skew.
 const SKEW: Duration = Duration::seconds(180);
 const USER: &str = "alice@example.com";

@@ -101,7 +101,7 @@ const ADFS_ATTRIBUTES: &[&str] = &[
 const EXPECTED: &[Expected] = &[
     Expected {
         name: "okta",
-        issuer: "http://www.okta.com/exk1mockidp0000000d7",
+        issuer: "http://www.okta.com/exk1ssolab0test0000d7",
         issuer_form: "http://www.okta.com/exk*",
         prefixes: ("saml2p", "saml2"),
         signed: Placement::Both,

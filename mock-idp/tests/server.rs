@@ -162,7 +162,7 @@ async fn metadata_follows_the_rotation_state() {
 
     let (status, body) = get(&idp.url("/metadata")).await;
     assert_eq!(status, 200);
-    assert!(body.contains("entityID=\"http://www.okta.com/exk1mockidp0000000d7\""));
+    assert!(body.contains("entityID=\"http://www.okta.com/exk1ssolab0test0000d7\""));
     assert!(body.contains(&format!("Location=\"{}\"", idp.url("/sso"))));
     assert_eq!(certificates(&body), vec![current.clone()]);
 
