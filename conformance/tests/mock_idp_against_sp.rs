@@ -97,6 +97,8 @@ async fn team(sp: &Sp, slug: &str, issuer: &str, published: Published) {
         provisioning: Provisioning::Jit,
         allow_sha1: false,
         member_key: MemberKey::Email,
+        // Presets and faults encrypt too (adfs-encrypted); the SP has its key.
+        encrypted_assertions: true,
     };
     admin::set_sso(&sp.store, &fetcher(), slug, form, NOW)
         .await
@@ -192,6 +194,8 @@ async fn fault_teams(sp: &Sp) -> &'static presets::Preset {
         provisioning: Provisioning::Jit,
         allow_sha1: false,
         member_key: MemberKey::Email,
+        // Presets and faults encrypt too (adfs-encrypted); the SP has its key.
+        encrypted_assertions: true,
     };
     admin::set_sso(&sp.store, &fetcher(), "other", form, NOW)
         .await

@@ -342,6 +342,7 @@ impl Http {
                 provisioning: Provisioning::Jit,
                 allow_sha1: false,
                 member_key: MemberKey::Email,
+                encrypted_assertions: false,
             };
             let fetcher = sp::saml::fetch::MetadataFetcher::new(Default::default())
                 .expect("metadata fetcher");

@@ -161,6 +161,7 @@ fn run(name: &str, db: Db, bodies: &[String], clients: usize, secs: u64) {
             provisioning: Provisioning::Jit,
             allow_sha1: false,
             member_key: MemberKey::Email,
+            encrypted_assertions: false,
         };
         let fetcher =
             sp::saml::fetch::MetadataFetcher::new(Default::default()).expect("metadata fetcher");

@@ -157,6 +157,8 @@ pub struct SsoForm {
     pub provisioning: Provisioning,
     pub allow_sha1: bool,
     pub member_key: MemberKey,
+    /// The IdP encrypts assertions (the SP needs its key: `sp serve --sp-key/--sp-cert`).
+    pub encrypted_assertions: bool,
 }
 
 /// Saved SSO settings, and what the operator should hear about them.
@@ -199,6 +201,7 @@ pub async fn set_sso(
         provisioning: form.provisioning,
         allow_sha1: form.allow_sha1,
         member_key: form.member_key,
+        encrypted_assertions: form.encrypted_assertions,
     };
     store.set_sso(&settings).await?;
     if let Some((url, body, next)) = fetched {
@@ -249,16 +252,23 @@ pub async fn show(store: &Store, slug: &str, now: OffsetDateTime) -> Result<Stri
         return Ok(out);
     };
     out.push_str(&format!(
-        "sso:\n  issuer: {}\n  idp-initiated login: {}\n  provisioning: {}\n  members found by: {}\n  sha-1 allowed: {}\n",
+        "sso:\n  issuer: {}\n  idp-initiated login: {}\n  provisioning: {}\n  members found by: {}\n  sha-1 allowed: {}\n  encrypted assertions: {}\n",
         sso.idp_issuer,
         if sso.allow_idp_initiated {
-            "allowed"
+            "allowed (a response the IdP sends unasked logs in whichever browser posts it, as \
+             the IdP portal's first login needs; answers to SSO LOG IN are bound to the browser \
+             that started them either way)"
         } else {
-            "refused"
+            "refused (only answers to SSO LOG IN, in the browser that started it)"
         },
         sso.provisioning.as_str(),
         sso.member_key.as_str(),
-        sso.allow_sha1
+        sso.allow_sha1,
+        if sso.encrypted_assertions {
+            "expected (decrypted with the SP's key)"
+        } else {
+            "refused (never decrypted for this team)"
+        }
     ));
     if team.plan != Plan::Custom {
         out.push_str("  note: logins are refused (sso_not_enabled) until the plan is custom\n");

@@ -145,6 +145,10 @@ enum TeamCommand {
         /// whose NameID is the members' SCIM userName and which send no email)
         #[arg(long, default_value = "email", value_parser = parse_member_key)]
         member_key: MemberKey,
+        /// The IdP encrypts assertions for this team: only then are they decrypted (with the
+        /// key of `sp serve --sp-key/--sp-cert`); off, an encrypted assertion is refused unread
+        #[arg(long)]
+        encrypted_assertions: bool,
     },
     /// Issue another API key (printed once)
     ApiKey { slug: String },
@@ -264,6 +268,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             provisioning,
             allow_sha1,
             member_key,
+            encrypted_assertions,
         }) => {
             let metadata = match (metadata_file, metadata_url) {
                 (Some(path), _) => MetadataSource::Static(
@@ -280,6 +285,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 provisioning,
                 allow_sha1,
                 member_key,
+                encrypted_assertions,
             };
             let saved = admin::set_sso(&store, &http, &slug, form, now).await?;
             for warning in &saved.warnings {

@@ -145,6 +145,10 @@ pub struct SsoSettings {
     pub allow_sha1: bool,
     /// How a login finds its member (by email unless the team says otherwise).
     pub member_key: MemberKey,
+    /// The IdP encrypts assertions for this team. Only then does the SP decrypt one (a
+    /// private-key operation, made after the Issuer resolved this team and the Response
+    /// signature, when there is one, verified); off by default.
+    pub encrypted_assertions: bool,
 }
 
 /// A member of a team (a SCIM User).

@@ -104,6 +104,7 @@ async fn team_with(
         provisioning,
         allow_sha1: false,
         member_key,
+        encrypted_assertions: false,
     };
     admin::set_sso(store, &fetcher(), "acme", form, NOW)
         .await
@@ -763,6 +764,7 @@ async fn rotated_certificate_is_picked_up_by_refresh_without_restart() {
         provisioning: Provisioning::Jit,
         allow_sha1: false,
         member_key: MemberKey::Email,
+        encrypted_assertions: false,
     };
     admin::set_sso(&sp.store, &fetcher(), "acme", form, NOW)
         .await
@@ -853,6 +855,7 @@ async fn url_metadata_past_its_valid_until_refuses_logins_with_metadata_expired(
         provisioning: Provisioning::Jit,
         allow_sha1: false,
         member_key: MemberKey::Email,
+        encrypted_assertions: false,
     };
     admin::set_sso(&sp.store, &fetcher(), "acme", form, NOW)
         .await
@@ -921,6 +924,7 @@ async fn sp_initiated_login_posts_a_form_to_an_idp_that_only_takes_post() {
         provisioning: Provisioning::Jit,
         allow_sha1: false,
         member_key: MemberKey::Email,
+        encrypted_assertions: false,
     };
     admin::set_sso(&sp.store, &fetcher(), "acme", form, NOW)
         .await

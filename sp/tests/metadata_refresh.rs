@@ -118,6 +118,7 @@ async fn team_on(store: &Store, slug: &str, issuer: &str, idp: &Idp) -> Id {
         provisioning: Provisioning::Jit,
         allow_sha1: false,
         member_key: MemberKey::Email,
+        encrypted_assertions: false,
     };
     admin::set_sso(store, &fetcher(), slug, form, NOW)
         .await

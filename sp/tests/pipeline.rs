@@ -142,6 +142,22 @@ fn an_encrypted_assertion_needs_the_issuer_on_the_response_since_nothing_is_decr
 }
 
 #[test]
+fn decrypts_only_for_a_team_that_expects_encrypted_assertions() {
+    let spec = ResponseSpec::valid().signed(Signing::Assertion).encrypted();
+    let mut acs = Acs::new();
+    acs.team.settings.encrypted_assertions = false;
+    let r = assert_rejected(acs.post_spec(&spec), Code::DecryptionFailed);
+    assert_eq!(r.got.as_deref(), Some("an EncryptedAssertion"));
+    assert!(r.hint.contains("--encrypted-assertions"), "{r}");
+    // A plain assertion is unaffected; the same encrypted one logs in once the team expects it
+    // (a fresh replay cache: the plain one has the same assertion ID).
+    assert_accepted(acs.post_spec(&ResponseSpec::valid()));
+    let mut expecting = Acs::new();
+    expecting.team.settings.encrypted_assertions = true;
+    assert_accepted(expecting.post_spec(&spec));
+}
+
+#[test]
 fn rejects_a_deflated_redirect_binding_response_by_name() {
     use base64::Engine;
     use std::io::Write;

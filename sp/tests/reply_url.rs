@@ -108,6 +108,7 @@ async fn start_on(db: TestDb, configure: impl FnOnce(&mut AppState, SocketAddr))
         provisioning: Provisioning::Jit,
         allow_sha1: false,
         member_key: MemberKey::Email,
+        encrypted_assertions: false,
     };
     let fetcher = MetadataFetcher::new(FetchLimits::default()).expect("metadata fetcher");
     admin::set_sso(&store, &fetcher, "acme", form, NOW)

@@ -67,6 +67,7 @@ fn sso(team: &Team, issuer: &str, metadata: MetadataSource) -> SsoSettings {
         provisioning: Provisioning::Jit,
         allow_sha1: false,
         member_key: MemberKey::Email,
+        encrypted_assertions: false,
     }
 }
 
@@ -279,6 +280,7 @@ async fn stores_and_replaces_sso_settings(db: TestDb) {
         provisioning: Provisioning::ScimOnly,
         allow_sha1: true,
         member_key: MemberKey::NameId,
+        encrypted_assertions: true,
         ..sso(
             &acme,
             "https://sts.windows.net/t/",

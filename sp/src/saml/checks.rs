@@ -51,10 +51,18 @@ pub(super) fn child<'a, 'input>(
 /// `got`, which only the log and offline reports show.
 pub(super) fn decrypt_assertion(
     response: roxmltree::Node,
+    team: &TeamSso,
     sp: &SpConfig,
 ) -> Result<String, Rejection> {
     let encrypted = child(response, SAML, "EncryptedAssertion")
         .ok_or_else(|| Rejection::new(Code::NoAssertion))?;
+    // Nothing about the ciphertext has been looked at yet: this answer tells nothing about it.
+    if !team.settings.encrypted_assertions {
+        return Err(Rejection::new(Code::DecryptionFailed)
+            .expected("a plain Assertion (the team does not expect encrypted assertions)")
+            .got("an EncryptedAssertion")
+            .hint("The IdP encrypts assertions, but this team is not set up for encrypted assertions, so they are never decrypted. Turn assertion encryption off in the IdP, or set the team's encrypted assertions on (sp team sso … --encrypted-assertions)."));
+    }
     let key = sp.decryption_key.as_ref().ok_or_else(|| {
         Rejection::new(Code::DecryptionFailed)
             .got("an EncryptedAssertion")

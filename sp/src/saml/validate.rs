@@ -517,7 +517,7 @@ fn run_checks(
     // is known and the Response signature, when there is one, has verified.
     let encrypted = assertion.has_tag_name((SAML, "EncryptedAssertion"));
     let plaintext = if encrypted && !response_signature_failed {
-        Some(checks::decrypt_assertion(response, sp))
+        Some(checks::decrypt_assertion(response, team, sp))
     } else {
         let why = if encrypted {
             "the Response signature failed: nothing is decrypted"

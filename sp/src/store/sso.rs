@@ -11,7 +11,8 @@ use crate::model::{Id, MemberKey, MetadataSource, Provisioning, SsoSettings, Tea
 
 /// The columns [`sso_from_row`] reads.
 const SSO_COLUMNS: &str = "team_id, idp_issuer, metadata_kind, metadata_value, \
-                           allow_idp_initiated, provisioning, allow_sha1, member_key";
+                           allow_idp_initiated, provisioning, allow_sha1, member_key, \
+                           encrypted_assertions";
 
 impl Store {
     /// Saves a team's SSO settings, replacing any previous ones.
@@ -30,13 +31,14 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO sso_settings (team_id, idp_issuer, metadata_kind, metadata_value, \
-             allow_idp_initiated, provisioning, allow_sha1, member_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             allow_idp_initiated, provisioning, allow_sha1, member_key, encrypted_assertions) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (team_id) DO UPDATE SET idp_issuer = excluded.idp_issuer, \
              metadata_kind = excluded.metadata_kind, metadata_value = excluded.metadata_value, \
              allow_idp_initiated = excluded.allow_idp_initiated, \
              provisioning = excluded.provisioning, allow_sha1 = excluded.allow_sha1, \
-             member_key = excluded.member_key",
+             member_key = excluded.member_key, \
+             encrypted_assertions = excluded.encrypted_assertions",
         )
         .bind(&sso.team_id.0)
         .bind(&sso.idp_issuer)
@@ -46,6 +48,7 @@ impl Store {
         .bind(sso.provisioning.as_str())
         .bind(flag(sso.allow_sha1))
         .bind(sso.member_key.as_str())
+        .bind(flag(sso.encrypted_assertions))
         .execute(&mut *tx)
         .await
         .map_err(|err| {
@@ -129,5 +132,6 @@ fn sso_from_row(row: &AnyRow) -> Result<SsoSettings, StoreError> {
             what: "member_key",
             detail: format!("{member_key:?} is not \"email\" or \"name_id\""),
         })?,
+        encrypted_assertions: flag_col(row, "encrypted_assertions")?,
     })
 }

@@ -10,12 +10,12 @@
 //! |--------------------------------------|-----------------------------------------------|---------|
 //! | `POST /admin/teams`                  | `slug`, `plan`?, `api_access`?, `scim`?        | 201 team, `api_key` when created with API access (shown once) |
 //! | `PUT /admin/teams/{slug}/plan`       | `plan`, `api_access`?, `scim`?                 | 200 team |
-//! | `PUT /admin/teams/{slug}/sso`        | `issuer`, `metadata_xml` or `metadata_url`, `allow_idp_initiated`?, `provisioning`?, `allow_sha1`?, `member_key`? | 200 settings, `warnings` and `show` |
+//! | `PUT /admin/teams/{slug}/sso`        | `issuer`, `metadata_xml` or `metadata_url`, `allow_idp_initiated`?, `provisioning`?, `allow_sha1`?, `member_key`?, `encrypted_assertions`? | 200 settings, `warnings` and `show` |
 //! | `POST /admin/teams/{slug}/api-keys`  | none                                          | 201 `{"api_key": …}` (shown once) |
 //! | `GET /admin/teams/{slug}`            | none                                          | 200 `{"slug": …, "show": …, "metadata_fetch": …}` |
 //!
 //! Defaults follow the CLI: `plan` "custom", `api_access` and `scim` false on create;
-//! `allow_idp_initiated` true, `provisioning` "jit", `allow_sha1` false, `member_key` "email" on SSO. `PUT …/plan`
+//! `allow_idp_initiated` true, `provisioning` "jit", `allow_sha1` false, `member_key` "email", `encrypted_assertions` false on SSO. `PUT …/plan`
 //! sets the plan and only the switches it is given, as `sp team plan` does: an absent `scim`
 //! leaves provisioning as it is. `null` counts as absent; unknown fields are refused. Saving SSO
 //! on a plan without SSO succeeds with a warning in `warnings` (`[{"code", "message"}]`).
@@ -484,6 +484,7 @@ async fn set_sso(
         "provisioning",
         "allow_sha1",
         "member_key",
+        "encrypted_assertions",
     ];
     let slug = slug_of(path)?;
     let mut fields = Fields::parse(body)?;
@@ -531,6 +532,7 @@ async fn set_sso(
                 "email or name_id",
             )?
             .unwrap_or(MemberKey::Email),
+        encrypted_assertions: fields.bool("encrypted_assertions")?.unwrap_or(false),
     };
     fields.finish(ACCEPTED)?;
     let now = state.clock.now();
@@ -563,6 +565,7 @@ fn sso_json(slug: &str, saved: &SsoSaved, show: &str) -> Value {
         "provisioning": settings.provisioning.as_str(),
         "allow_sha1": settings.allow_sha1,
         "member_key": settings.member_key.as_str(),
+        "encrypted_assertions": settings.encrypted_assertions,
         "warnings": warnings,
         "show": show,
     })

@@ -45,6 +45,9 @@ pub fn team_with(issuer: &str, id: Id) -> TeamSso {
             provisioning: Provisioning::Jit,
             allow_sha1: false,
             member_key: MemberKey::Email,
+            // Many pipeline tests post encrypted assertions; the refusal when the team does not
+            // expect them is tested on its own.
+            encrypted_assertions: true,
         },
         certificates: vec![FixtureKey::RsaCurrent.certificate()],
     }
