@@ -20,9 +20,19 @@ pub enum Error {
     /// because they are how XXE and billion-laughs payloads arrive and no SAML message needs one.
     #[error("document has a DOCTYPE; DTDs and entity declarations are refused")]
     DoctypeForbidden,
-    /// The document has more nodes or deeper nesting than [`crate::Limits`] allows.
-    #[error("document exceeds the {what} limit of {limit}")]
-    LimitExceeded { what: &'static str, limit: usize },
+    /// The document exceeds one of the caps of [`crate::Limits`]; [`Limit::as_str`] names which,
+    /// and is the stable code to match on (every cap shares [`Error::code`] `limit_exceeded`).
+    #[error(
+        "document exceeds the {limit} cap: found {found} {what}, at most {max} allowed \
+         (xmldsig::Limits::{field}); real IdP messages stay far below it",
+        what = limit.counted(),
+        field = limit.field()
+    )]
+    LimitExceeded {
+        limit: crate::parse::Limit,
+        max: usize,
+        found: usize,
+    },
     /// The input is not well-formed XML (or uses an undeclared prefix, an unknown entity, …).
     #[error("document is not well-formed XML: {0}")]
     Malformed(String),
