@@ -24,8 +24,10 @@ pub struct Limits {
     /// and canonicalization work beyond its bytes, so their number is capped apart from size.
     pub max_elements: usize,
     /// Most attributes (namespace declarations not counted) on one element. Real messages carry
-    /// at most 6 (a SubjectConfirmationData, a Response). The parser's duplicate check compares
-    /// each attribute with those before it, a cost in the square of this number.
+    /// at most 6 (a SubjectConfirmationData, a Response), and no SAML or metadata element
+    /// defines more than 8. The parser's duplicate check compares each attribute with those
+    /// before it, and canonicalization sorts them, so an element's cost grows faster than
+    /// this number.
     pub max_attributes_per_element: usize,
     /// Most namespace declarations on one element. Real messages declare at most 6 on one
     /// element (a metadata root). The parser checks each against those before it.
@@ -50,7 +52,7 @@ impl Default for Limits {
             max_nodes: 100_000,
             max_depth: 64,
             max_elements: 20_000,
-            max_attributes_per_element: 32,
+            max_attributes_per_element: 16,
             max_namespaces_per_element: 16,
             max_namespaces_in_scope: 32,
             max_signatures: 8,
