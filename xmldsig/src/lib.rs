@@ -61,7 +61,9 @@ pub use algorithm::{
     BlockCipher, DigestAlgorithm, KeyKind, KeyTransport, Policy, SignatureAlgorithm,
 };
 pub use c14n::{canonicalize, canonicalize_document};
-pub use enc::{EncryptOptions, SAML_ENCRYPTED_ASSERTION, Wrapper, decrypt, encrypt_element};
+pub use enc::{
+    EncryptOptions, SAML_ENCRYPTED_ASSERTION, Wrapper, decrypt, decrypt_for, encrypt_element,
+};
 pub use error::Error;
 pub use keys::{Certificate, PrivateKey};
 pub use parse::{Limit, Limits, parse, parse_str};
