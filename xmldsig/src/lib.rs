@@ -69,4 +69,4 @@ pub use keys::{Certificate, PrivateKey};
 pub use parse::{Limit, Limits, parse, parse_str};
 pub use sign::{SignOptions, element_by_id, sign};
 pub use verified::{Verified, VerifiedNode, text_content};
-pub use verify::verify;
+pub use verify::{is_id_attribute, verify};
