@@ -20,10 +20,12 @@ pub enum Error {
     /// because they are how XXE and billion-laughs payloads arrive and no SAML message needs one.
     #[error("document has a DOCTYPE; DTDs and entity declarations are refused")]
     DoctypeForbidden,
-    /// The document exceeds one of the caps of [`crate::Limits`]; [`Limit::as_str`] names which,
-    /// and is the stable code to match on (every cap shares [`Error::code`] `limit_exceeded`).
+    /// The document exceeds one of the caps of [`crate::Limits`]; [`crate::Limit::as_str`] names
+    /// which, and is the stable code to match on (every cap shares [`Error::code`]
+    /// `limit_exceeded`). `found` is the count when checking stopped: exact for the per-element
+    /// caps, one past `max` for the document-wide ones, which stop at the first one over.
     #[error(
-        "document exceeds the {limit} cap: found {found} {what}, at most {max} allowed \
+        "document exceeds the {limit} cap of {max}: reached {found} {what} \
          (xmldsig::Limits::{field}); real IdP messages stay far below it",
         what = limit.counted(),
         field = limit.field()

@@ -8,8 +8,11 @@ Here parsing ([`parse`]), exclusive canonicalization ([`canonicalize`]), verific
 construction, what was digested.
 
 What it does, and what it refuses:
-- parsing: size, node and depth caps before and during parsing; any DOCTYPE refused with its own
-  error ([`Error::DoctypeForbidden`]); never panics on input;
+- parsing: a size cap, then a linear scan of the bytes that enforces the structural caps of
+  [`Limits`] (depth, elements, attributes and namespace declarations per element and in scope,
+  `Signature` and `EncryptedKey` counts, each refused as [`Error::LimitExceeded`] with its
+  [`Limit`] code) before the parser builds anything, then a node cap; any DOCTYPE refused with
+  its own error ([`Error::DoctypeForbidden`]); never panics on input;
 - exclusive XML canonicalization 1.0 without comments of an element subtree, with the
   InclusiveNamespaces PrefixList and the enveloped-signature transform;
 - [`verify`]: the `ds:Signature` that is a direct child of an element; exactly one Reference,
@@ -21,8 +24,11 @@ What it does, and what it refuses:
 - [`VerifiedNode::text`] reads all character data of an element, so a comment inside a value
   cannot truncate it (see [`verified`]);
 - [`sign`]: an enveloped signature on an element by ID, placed after its `saml:Issuer`;
-- [`decrypt`] / [`encrypt_element`]: `EncryptedAssertion` with RSA-OAEP key transport (RSA 1.5
-  only when [`Policy::allow_rsa_v15_key_transport`]) and AES-CBC/GCM content.
+- [`decrypt`] / [`decrypt_for`] / [`encrypt_element`]: `EncryptedAssertion` with RSA-OAEP key
+  transport (RSA 1.5 only when [`Policy::allow_rsa_v15_key_transport`]) and AES-GCM or, unless
+  [`Policy::allow_cbc`] is off, AES-CBC content; one EncryptedKey unwrapped per call, and one
+  answer ([`Error::DecryptionFailed`]) for every failure from the private-key operation on;
+- [`is_id_attribute`]: which attributes are IDs, for every duplicate-ID check.
 
 ```
 use xmldsig::{Certificate, Limits, Policy, PrivateKey, SignOptions, element_by_id, parse_str, sign, verify};
