@@ -43,6 +43,12 @@ pub struct Limits {
     /// Most `EncryptedKey` elements, counted by local name whatever their prefix or namespace.
     /// Real responses hold 0 or 1; one per recipient is the most a sender has reason for.
     pub max_encrypted_keys: usize,
+    /// Most distinct namespace bindings (prefix and URI as written) declared in the whole
+    /// document. Real messages declare at most 12 distinct ones (AD FS metadata), however
+    /// often they repeat them (OpenSAML declares `xs` and `xsi` on every AttributeValue). The
+    /// parser inserts each distinct binding into a sorted table, a cost in the square of this
+    /// number.
+    pub max_namespace_bindings: usize,
 }
 
 impl Default for Limits {
@@ -57,6 +63,7 @@ impl Default for Limits {
             max_namespaces_in_scope: 32,
             max_signatures: 8,
             max_encrypted_keys: 4,
+            max_namespace_bindings: 128,
         }
     }
 }
@@ -81,10 +88,12 @@ pub enum Limit {
     Signatures,
     /// [`Limits::max_encrypted_keys`].
     EncryptedKeys,
+    /// [`Limits::max_namespace_bindings`].
+    NamespaceBindings,
 }
 
 impl Limit {
-    pub const ALL: [Limit; 8] = [
+    pub const ALL: [Limit; 9] = [
         Limit::Nodes,
         Limit::Depth,
         Limit::Elements,
@@ -93,6 +102,7 @@ impl Limit {
         Limit::NamespacesInScope,
         Limit::Signatures,
         Limit::EncryptedKeys,
+        Limit::NamespaceBindings,
     ];
 
     /// The stable snake_case code of this cap.
@@ -106,6 +116,7 @@ impl Limit {
             Limit::NamespacesInScope => "namespaces_in_scope",
             Limit::Signatures => "signatures",
             Limit::EncryptedKeys => "encrypted_keys",
+            Limit::NamespaceBindings => "namespace_bindings",
         }
     }
 
@@ -120,6 +131,7 @@ impl Limit {
             Limit::NamespacesInScope => "max_namespaces_in_scope",
             Limit::Signatures => "max_signatures",
             Limit::EncryptedKeys => "max_encrypted_keys",
+            Limit::NamespaceBindings => "max_namespace_bindings",
         }
     }
 
@@ -134,6 +146,7 @@ impl Limit {
             Limit::NamespacesInScope => "namespace declarations in scope at one element",
             Limit::Signatures => "Signature elements",
             Limit::EncryptedKeys => "EncryptedKey elements",
+            Limit::NamespaceBindings => "distinct namespace bindings",
         }
     }
 
@@ -148,6 +161,7 @@ impl Limit {
             Limit::NamespacesInScope => limits.max_namespaces_in_scope,
             Limit::Signatures => limits.max_signatures,
             Limit::EncryptedKeys => limits.max_encrypted_keys,
+            Limit::NamespaceBindings => limits.max_namespace_bindings,
         }
     }
 }

@@ -15,6 +15,7 @@
 
 use crate::error::Error;
 use crate::parse::{Limit, Limits};
+use std::collections::HashSet;
 
 /// What the scan counted; the maxima are over the whole document.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -26,7 +27,13 @@ pub(crate) struct Counts {
     pub namespaces_in_scope: usize,
     pub signatures: usize,
     pub encrypted_keys: usize,
+    pub namespace_bindings: usize,
 }
+
+/// Distinct (attribute name, value as written) pairs of namespace declarations: at least as
+/// many as the parser's distinct (prefix, URI) bindings, since two spellings of one URI count
+/// twice. Holds at most `Limits::max_namespace_bindings` + 1 entries.
+type Bindings<'b> = HashSet<(&'b [u8], &'b [u8])>;
 
 fn exceeded(limit: Limit, limits: &Limits, found: usize) -> Result<(), Error> {
     let max = limit.max(limits);
@@ -64,6 +71,7 @@ pub(crate) fn prescan(bytes: &[u8], limits: &Limits) -> Result<Counts, Error> {
     // Declarations made by each open element; bounded by `max_depth`, checked before a push.
     let mut open: Vec<usize> = Vec::new();
     let mut in_scope = 0usize;
+    let mut bindings = Bindings::new();
     let mut i = 0usize;
     while let Some(lt) = bytes
         .get(i..)
@@ -91,7 +99,15 @@ pub(crate) fn prescan(bytes: &[u8], limits: &Limits) -> Result<Counts, Error> {
             in_scope -= declared;
             i = close;
         } else {
-            i = start_tag(bytes, at, limits, &mut counts, &mut open, &mut in_scope)?;
+            i = start_tag(
+                bytes,
+                at,
+                limits,
+                &mut counts,
+                &mut open,
+                &mut in_scope,
+                &mut bindings,
+            )?;
         }
     }
     Ok(counts)
@@ -99,13 +115,14 @@ pub(crate) fn prescan(bytes: &[u8], limits: &Limits) -> Result<Counts, Error> {
 
 /// Reads the start tag at `at` (`bytes[at] == b'<'`), counts it, and returns the position after
 /// its `>`.
-fn start_tag(
-    bytes: &[u8],
+fn start_tag<'b>(
+    bytes: &'b [u8],
     at: usize,
     limits: &Limits,
     counts: &mut Counts,
     open: &mut Vec<usize>,
     in_scope: &mut usize,
+    bindings: &mut Bindings<'b>,
 ) -> Result<usize, Error> {
     let name_start = at + 1;
     let mut i = name_start;
@@ -175,9 +192,16 @@ fn start_tag(
             .get(i + 1..)
             .and_then(|rest| rest.iter().position(|&b| b == quote))
             .ok_or_else(|| malformed("unclosed attribute value", attr_start))?;
+        let value = &bytes[i + 1..i + 1 + value_end];
         i += 1 + value_end + 1;
         if attr_name == b"xmlns" || attr_name.starts_with(b"xmlns:") {
             declarations += 1;
+            // The parser keeps the distinct bindings in a sorted table, inserting each new
+            // one by shifting the rest: a cost in the square of their number.
+            if bindings.insert((attr_name, value)) {
+                counts.namespace_bindings = bindings.len();
+                exceeded(Limit::NamespaceBindings, limits, bindings.len())?;
+            }
         } else {
             attributes += 1;
         }
@@ -211,6 +235,7 @@ mod tests {
         max_namespaces_in_scope: usize::MAX,
         max_signatures: usize::MAX,
         max_encrypted_keys: usize::MAX,
+        max_namespace_bindings: usize::MAX,
     };
 
     /// The counts of the scan, taken from roxmltree's tree instead. Declarations per element
@@ -229,6 +254,8 @@ mod tests {
                 counts.attributes_per_element.max(node.attributes().len());
             let declared = scope(node) - node.parent_element().map_or(0, scope);
             counts.namespaces_per_element = counts.namespaces_per_element.max(declared);
+            // Every generated declaration binds a fresh prefix, so all are distinct.
+            counts.namespace_bindings += declared;
             counts.namespaces_in_scope = counts.namespaces_in_scope.max(scope(node));
             match node.tag_name().name() {
                 "Signature" => counts.signatures += 1,

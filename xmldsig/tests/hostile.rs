@@ -49,6 +49,12 @@ fn shape(limit: Limit, n: usize) -> String {
                 .to_owned())
         ),
         Limit::Nodes => format!("<r>{}</r>", "<!---->".repeat(n - 2)),
+        // Repeating one binding costs nothing more: only distinct ones count.
+        Limit::NamespaceBindings => format!(
+            "<r>{}{}</r>",
+            "<e xmlns:xs='urn:xs'/>".repeat(100),
+            repeat(n - 1, |i| format!("<e xmlns:p='urn:{i}'/>"))
+        ),
         other => panic!("no shape for {other:?}"),
     }
 }
@@ -109,7 +115,8 @@ fn caps_have_distinct_stable_codes() {
             "namespaces_per_element",
             "namespaces_in_scope",
             "signatures",
-            "encrypted_keys"
+            "encrypted_keys",
+            "namespace_bindings"
         ]
     );
 }
