@@ -40,7 +40,7 @@ const ELEMENTS: usize = 20_000;
 const DEPTH: usize = 64;
 const SIGNATURES: usize = 8;
 const ENCRYPTED_KEYS: usize = 4;
-const NODES: usize = 100_000;
+const NODES: usize = 50_000;
 const BINDINGS: usize = 128;
 /// Elements of the Signature that `attacker_sign` adds.
 const SIGNATURE_ELEMENTS: usize = 11;
@@ -326,13 +326,18 @@ fn shapes(k: &Keys) -> Vec<Shape> {
         Shape {
             name: "text_comment_pi_nodes",
             xml: attacker_sign(
-                &fill("<r ID=\"_h\">", CONTENT, (NODES - 100) / 4, |i| {
-                    if i < ELEMENTS / 2 {
-                        "x<e/>".to_owned()
-                    } else {
-                        "<!---->y<?p?>".to_owned()
-                    }
-                }),
+                &fill(
+                    "<r ID=\"_h\">",
+                    CONTENT,
+                    ELEMENTS / 4 + (NODES - ELEMENTS / 2 - 100) / 3,
+                    |i| {
+                        if i < ELEMENTS / 4 {
+                            "x<e/>".to_owned()
+                        } else {
+                            "<!---->y<?p?>".to_owned()
+                        }
+                    },
+                ),
                 "",
             ),
             encrypted: false,
