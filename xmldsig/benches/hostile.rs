@@ -171,9 +171,9 @@ fn shapes(k: &Keys) -> Vec<Shape> {
         .collect();
     let root_with_namespaces = format!("<r ID=\"_h\"{root_declarations}>");
     let mut out = vec![
-        // Each child declares 16 prefixes with URIs never seen before (so the parser inserts
-        // each into its sorted table) and uses all of them, so that canonicalization renders
-        // 16 declarations per element, looked up among 32 in scope.
+        // Each child declares 16 prefixes (96 distinct bindings in all, within the cap) and
+        // uses all of them, so that the parser copies 32 bindings in scope per element and
+        // canonicalization renders 16 declarations per element, looked up among 32 in scope.
         Shape {
             name: "namespaces_wide_scope",
             xml: attacker_sign(
@@ -183,7 +183,7 @@ fn shapes(k: &Keys) -> Vec<Shape> {
                     ELEMENTS - SIGNATURE_ELEMENTS - 1,
                     |n| {
                         let declarations: String = (0..NAMESPACES_PER_ELEMENT)
-                            .map(|i| format!(" xmlns:{}=\"{n}.{i}\"", short_name(i)))
+                            .map(|i| format!(" xmlns:{}=\"{}.{i}\"", short_name(i), n % 6))
                             .collect();
                         let attributes: String = (1..NAMESPACES_PER_ELEMENT)
                             .map(|i| format!(" {}:x=\"\"", short_name(i)))
@@ -207,7 +207,8 @@ fn shapes(k: &Keys) -> Vec<Shape> {
                     |n| {
                         let declarations: String = (0..NAMESPACES_PER_ELEMENT)
                             .map(|i| {
-                                let uri = (n * NAMESPACES_PER_ELEMENT + i) % BINDINGS;
+                                // One binding fewer than the cap: the Signature declares `ds`.
+                                let uri = (n * NAMESPACES_PER_ELEMENT + i) % (BINDINGS - 1);
                                 format!(" xmlns:{}=\"{uri}\"", short_name(uri % 26))
                             })
                             .collect();
@@ -218,7 +219,8 @@ fn shapes(k: &Keys) -> Vec<Shape> {
             ),
             encrypted: false,
         },
-        // Nesting at the depth cap, each level declaring a prefix, until the in-scope cap.
+        // Nesting at the depth cap, each level declaring a prefix, until the in-scope cap
+        // (URIs cycle so that the distinct bindings stay within their cap).
         Shape {
             name: "namespaces_deep_scope",
             xml: attacker_sign(
@@ -232,7 +234,7 @@ fn shapes(k: &Keys) -> Vec<Shape> {
                         let mut s = String::new();
                         for level in 0..levels {
                             if level < declaring {
-                                s.push_str(&format!("<d{level}:e xmlns:d{level}=\"{n}\">"));
+                                s.push_str(&format!("<d{level}:e xmlns:d{level}=\"{}\">", n % 6));
                             } else {
                                 s.push_str(&format!("<d{}:e>", declaring - 1));
                             }
@@ -392,7 +394,8 @@ fn shapes(k: &Keys) -> Vec<Shape> {
             xml: {
                 let list: Vec<String> = (0..9_000).map(|i| format!("p{i}")).collect();
                 let body = fill("<r ID=\"_h\">", SIZE / 2, ELEMENTS / 2, |i| {
-                    format!("<p{}:e xmlns:p{}=\"u\"/>", i % 9_000, i % 9_000)
+                    // Bound prefixes cycle within the bindings cap; the list names 9,000.
+                    format!("<p{}:e xmlns:p{}=\"u\"/>", i % 100, i % 100)
                 });
                 attacker_sign(&body, &list.join(" "))
             },
@@ -526,7 +529,8 @@ fn old_parse(xml: &str) -> usize {
     deepest
 }
 
-/// The shapes of issue #9, beyond the caps: what the pre-scan now refuses.
+/// The shapes of issue #9, beyond the caps: what the pre-scan now refuses. The slowest for
+/// the old parse (minutes) comes last.
 fn issue_shapes(k: &Keys) -> Vec<Shape> {
     let plain = |name, xml| Shape {
         name,
@@ -534,12 +538,6 @@ fn issue_shapes(k: &Keys) -> Vec<Shape> {
         encrypted: false,
     };
     vec![
-        plain("issue_wide_scope", {
-            let root: String = (0..6_000).map(|i| format!(" xmlns:n{i}=\"u\"")).collect();
-            fill(&format!("<r{root}>"), SIZE, SIZE, |i| {
-                format!("<e xmlns:m=\"{i}\"/>")
-            })
-        }),
         plain(
             "issue_attributes_one_element",
             format!(
@@ -563,6 +561,12 @@ fn issue_shapes(k: &Keys) -> Vec<Shape> {
             xml: encrypted_response(k, 300),
             encrypted: true,
         },
+        plain("issue_wide_scope", {
+            let root: String = (0..6_000).map(|i| format!(" xmlns:n{i}=\"u\"")).collect();
+            fill(&format!("<r{root}>"), SIZE, SIZE, |i| {
+                format!("<e xmlns:m=\"{i}\"/>")
+            })
+        }),
     ]
 }
 
@@ -716,9 +720,11 @@ fn main() {
             shape.xml.len()
         );
         let outcome = sp_pipeline(&k, shape);
+        // Encrypted shapes put the SP's EncryptedKey last, unmarked: the one key tried is a
+        // garbage one, and the answer is decryption_failed after one RSA operation.
         assert!(
-            outcome == "signature_invalid" || outcome == "ok",
-            "{} must pass every check but the signature value: {outcome}",
+            matches!(outcome, "signature_invalid" | "ok" | "decryption_failed"),
+            "{} must pass every check but the signature value or the key: {outcome}",
             shape.name
         );
         let (l, h, ratio) = interleaved(
