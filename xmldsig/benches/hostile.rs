@@ -653,9 +653,16 @@ fn main() {
             // For `perf record`: the pipeline on one shape for five seconds.
             let shape = shapes.iter().find(|s| s.name == name).unwrap_or(&legit);
             let start = Instant::now();
+            let mut runs = 0u32;
             while start.elapsed() < Duration::from_secs(5) {
                 black_box(sp_pipeline(&k, shape));
+                runs += 1;
             }
+            println!(
+                "{}: {runs} runs, {:.1} ns/byte",
+                shape.name,
+                start.elapsed().as_nanos() as f64 / f64::from(runs) / shape.xml.len() as f64
+            );
             return;
         }
         if mode == "old-parse" {
