@@ -236,6 +236,7 @@ fn parse(bytes: Vec<u8>, binding: Binding) -> Result<AuthnRequest, AuthnRequestE
         max_bytes: MAX_INFLATED_LEN,
         max_nodes: 10_000,
         max_depth: 64,
+        ..xmldsig::Limits::default()
     };
     let doc = xmldsig::parse_str(&xml, &limits).map_err(|e| match e {
         xmldsig::Error::DoctypeForbidden => AuthnRequestError::DoctypeForbidden,

@@ -7,13 +7,30 @@ use openssl::hash::MessageDigest;
 /// What a verifier or decryptor accepts beyond the safe defaults.
 ///
 /// The default is strict: SHA-2 only, RSA-OAEP key transport only. Both relaxations exist for
-/// real IdPs that still send SHA-1 or RSA 1.5 and must be opted into per tenant.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// real IdPs that still send SHA-1 or RSA 1.5 and must be opted into per tenant. CBC content
+/// is allowed by default because IdPs still send it (the AD FS and Okta captures in the corpus
+/// use aes256-cbc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
     /// Accept SHA-1 digests and `rsa-sha1`/`ecdsa-sha1` signatures.
     pub allow_sha1: bool,
     /// Accept RSA PKCS#1 v1.5 key transport (`xmlenc#rsa-1_5`) when decrypting.
     pub allow_rsa_v15_key_transport: bool,
+    /// Accept AES-CBC content when decrypting. CBC is unauthenticated: a sender who can tell
+    /// whether a modified ciphertext decrypted to well-formed XML can read it (Jager and
+    /// Somorovsky, "How to break XML Encryption", 2011). An SP that can, should turn this off,
+    /// or decrypt only content whose enclosing Response signature verified first.
+    pub allow_cbc: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            allow_sha1: false,
+            allow_rsa_v15_key_transport: false,
+            allow_cbc: true,
+        }
+    }
 }
 
 /// A digest algorithm for a Reference.

@@ -3,9 +3,10 @@
 //!
 //! Key transport is RSA-OAEP (`xmlenc#rsa-oaep-mgf1p`, or `xmlenc11#rsa-oaep` with its MGF);
 //! RSA PKCS#1 v1.5 only when the [`Policy`] allows it, since it is a Bleichenbacher oracle.
-//! Content is AES-128/192/256-CBC or AES-128/256-GCM. Every failure after the key is unwrapped
-//! is reported as one coarse [`Error::DecryptionFailed`], so a caller cannot become a padding
-//! oracle by echoing the reason.
+//! Content is AES-128/192/256-GCM, or -CBC unless [`Policy::allow_cbc`] is off. One
+//! EncryptedKey is unwrapped per EncryptedData, and every failure from that private-key
+//! operation on is one [`Error::DecryptionFailed`] with one Display, so a caller cannot become
+//! a padding oracle by echoing the reason (see [`decrypt_for`]).
 //!
 //! The decrypted element usually relies on namespace prefixes declared by its ancestors (the
 //! Response declares `saml:`). [`decrypt`] returns it as a standalone document, with the
@@ -14,7 +15,7 @@
 //! signature inside verifies exactly as it would have in place.
 
 use crate::algorithm::{
-    BlockCipher, DigestAlgorithm, KeyTransport, Policy, RSA_OAEP, RSA_OAEP_MGF1P, RSA_V15,
+    BlockCipher, DigestAlgorithm, KeyKind, KeyTransport, Policy, RSA_OAEP, RSA_OAEP_MGF1P, RSA_V15,
     mgf_from_uri, mgf_uri,
 };
 use crate::error::Error;
@@ -174,7 +175,7 @@ pub fn encrypt_element(
     options: &EncryptOptions,
     wrapper: Option<Wrapper>,
 ) -> Result<String, Error> {
-    if recipient.kind() != crate::KeyKind::Rsa {
+    if recipient.kind() != KeyKind::Rsa {
         return Err(Error::BadKey {
             what: "recipient certificate",
             reason: "key transport needs an RSA key".into(),
@@ -265,8 +266,13 @@ pub fn encrypt_element(
     ))
 }
 
-/// Reads the key transport of an `EncryptedKey`, applying the policy.
-fn key_transport(encrypted_key: Node, policy: &Policy) -> Result<(KeyTransport, Vec<u8>), Error> {
+/// Reads the key transport of an `EncryptedKey`, applying the policy and checking that `key`
+/// can perform it: every refusal here comes before any private-key operation.
+fn key_transport(
+    encrypted_key: Node,
+    key: &PrivateKey,
+    policy: &Policy,
+) -> Result<(KeyTransport, Vec<u8>), Error> {
     let method = child(encrypted_key, XENC, "EncryptionMethod").ok_or(Error::MissingElement {
         parent: "EncryptedKey",
         name: "EncryptionMethod",
@@ -307,6 +313,13 @@ fn key_transport(encrypted_key: Node, policy: &Policy) -> Result<(KeyTransport, 
             });
         }
     };
+    // Every transport this crate speaks is RSA.
+    if key.kind() != KeyKind::Rsa {
+        return Err(Error::KeyTransportMismatch {
+            algorithm: algorithm.to_owned(),
+            key: key.kind().name(),
+        });
+    }
     Ok((transport, label))
 }
 
@@ -322,47 +335,114 @@ fn cipher_value(parent: Node, context: &'static str) -> Result<Vec<u8>, Error> {
     crate::b64::decode(&crate::verified::text_content(value, None), "CipherValue")
 }
 
-fn unwrap_key(encrypted_key: Node, key: &PrivateKey, policy: &Policy) -> Result<Vec<u8>, Error> {
-    let (transport, label) = key_transport(encrypted_key, policy)?;
-    let wrapped = cipher_value(encrypted_key, "EncryptedKey")?;
-    let mut ctx = PkeyCtx::new(key.pkey())?;
-    ctx.decrypt_init()?;
-    configure_transport(&mut ctx, transport, &label)?;
-    let mut out = Vec::new();
-    ctx.decrypt_to_vec(&wrapped, &mut out)
-        .map_err(|_| Error::DecryptionFailed {
-            reason: "the content key cannot be unwrapped with this key",
-        })?;
-    Ok(out)
+/// Whether the `ds:KeyInfo` of `encrypted_key` names `certificate`: the same certificate, its
+/// issuer and serial number, or its subject key identifier. This only chooses which
+/// EncryptedKey to try; a wrong choice fails to decrypt, it grants nothing.
+fn names_certificate(encrypted_key: Node, certificate: &Certificate) -> bool {
+    let Some(key_info) = child(encrypted_key, DS, "KeyInfo") else {
+        return false;
+    };
+    let x509 = certificate.x509();
+    children_named(key_info, DS, "X509Data")
+        .flat_map(|data| data.children().filter(Node::is_element))
+        .any(|item| match item.tag_name().name() {
+            _ if item.tag_name().namespace() != Some(DS) => false,
+            "X509Certificate" => {
+                let der = crate::b64::decode(
+                    &crate::verified::text_content(item, None),
+                    "X509Certificate",
+                );
+                matches!((der, x509.to_der()), (Ok(a), Ok(b)) if a == b)
+            }
+            "X509SKI" => {
+                let ski = crate::b64::decode(&crate::verified::text_content(item, None), "X509SKI");
+                matches!((ski, x509.subject_key_id()), (Ok(a), Some(b)) if a == b.as_slice())
+            }
+            "X509IssuerSerial" => issuer_serial_matches(item, x509),
+            _ => false,
+        })
 }
 
-fn decrypt_content(cipher: BlockCipher, key: &[u8], data: &[u8]) -> Result<Vec<u8>, Error> {
-    const FAILED: Error = Error::DecryptionFailed {
-        reason: "the content does not decrypt",
+/// `X509IssuerSerial`: the serial number equal, and every value of the certificate's issuer
+/// name present in `X509IssuerName` (its string form varies between writers).
+fn issuer_serial_matches(item: Node, x509: &openssl::x509::X509) -> bool {
+    let text = |local| child(item, DS, local).map(|n| crate::verified::text_content(n, None));
+    let (Some(issuer), Some(serial)) = (text("X509IssuerName"), text("X509SerialNumber")) else {
+        return false;
     };
-    if key.len() != cipher.key_len() {
-        return Err(FAILED);
-    }
-    let (iv, rest) = data.split_at_checked(cipher.iv_len()).ok_or(FAILED)?;
+    let ours = x509
+        .serial_number()
+        .to_bn()
+        .and_then(|bn| bn.to_dec_str().map(|s| s.to_string()));
+    ours.is_ok_and(|ours| ours == serial.trim())
+        && x509.issuer_name().entries().all(|entry| {
+            entry
+                .data()
+                .to_string()
+                .is_ok_and(|value| issuer.contains(value.as_str()))
+        })
+}
+
+/// The one EncryptedKey to try with `key`: the first meant for it (its `Recipient` is
+/// `recipient`, or its KeyInfo names the key's certificate), else the first. Trying each in
+/// turn would let a sender make the SP do one RSA private-key operation per EncryptedKey.
+fn choose_encrypted_key<'a, 'input>(
+    candidates: &[Node<'a, 'input>],
+    key: &PrivateKey,
+    recipient: Option<&str>,
+) -> Option<Node<'a, 'input>> {
+    let meant_for_us = |k: &Node| {
+        (recipient.is_some() && k.attribute("Recipient") == recipient)
+            || key
+                .certificate()
+                .is_some_and(|certificate| names_certificate(*k, certificate))
+    };
+    candidates
+        .iter()
+        .copied()
+        .find(meant_for_us)
+        .or_else(|| candidates.first().copied())
+}
+
+/// Why decryption failed after the private-key operation began: for logs only. Every one of
+/// these reaches the caller as the same [`Error::DecryptionFailed`] (same code, same Display),
+/// so that no answer tells a sender which step its ciphertext failed (Bleichenbacher's attack
+/// on the key transport, Jager and Somorovsky's on CBC content).
+mod detail {
+    pub const UNWRAP: &str = "the content key does not unwrap with this private key";
+    pub const KEY_LENGTH: &str = "the unwrapped content key has the wrong length for the cipher";
+    pub const CONTENT: &str = "the content does not decrypt (GCM tag, CBC padding or length)";
+    pub const NOT_UTF8: &str = "the decrypted content is not UTF-8";
+}
+
+/// AES content decryption; the failure detail is one of [`detail`]'s.
+fn decrypt_content(cipher: BlockCipher, key: &[u8], data: &[u8]) -> Result<Vec<u8>, &'static str> {
+    let (iv, rest) = data
+        .split_at_checked(cipher.iv_len())
+        .ok_or(detail::CONTENT)?;
     if cipher.is_gcm() {
-        let split = rest.len().checked_sub(GCM_TAG_LEN).ok_or(FAILED)?;
+        let split = rest.len().checked_sub(GCM_TAG_LEN).ok_or(detail::CONTENT)?;
         let (body, tag) = rest.split_at(split);
         return openssl::symm::decrypt_aead(cipher.cipher(), key, Some(iv), &[], body, tag)
-            .map_err(|_| FAILED);
+            .map_err(|_| detail::CONTENT);
     }
     let mut crypter =
         openssl::symm::Crypter::new(cipher.cipher(), openssl::symm::Mode::Decrypt, key, Some(iv))
-            .map_err(|_| FAILED)?;
+            .map_err(|_| detail::CONTENT)?;
     // XML Encryption padding: the last byte gives the pad length; other pad bytes are arbitrary,
     // so OpenSSL's PKCS#7 check would refuse valid input.
     crypter.pad(false);
     let mut out = vec![0u8; rest.len() + 16];
-    let mut n = crypter.update(rest, &mut out).map_err(|_| FAILED)?;
-    n += crypter.finalize(&mut out[n..]).map_err(|_| FAILED)?;
+    let mut n = crypter
+        .update(rest, &mut out)
+        .map_err(|_| detail::CONTENT)?;
+    n += crypter
+        .finalize(&mut out[n..])
+        .map_err(|_| detail::CONTENT)?;
     out.truncate(n);
-    let pad = usize::from(*out.last().ok_or(FAILED)?);
+    let pad = usize::from(*out.last().ok_or(detail::CONTENT)?);
     if pad == 0 || pad > 16 || pad > out.len() {
-        return Err(FAILED);
+        return Err(detail::CONTENT);
     }
     out.truncate(out.len() - pad);
     Ok(out)
@@ -370,8 +450,28 @@ fn decrypt_content(cipher: BlockCipher, key: &[u8], data: &[u8]) -> Result<Vec<u
 
 /// Decrypts `encrypted`, an `EncryptedData` or an element wrapping one (`EncryptedAssertion`),
 /// with `key`, and returns the plaintext element as a standalone XML document (see the module
-/// docs on namespaces).
+/// docs on namespaces). [`decrypt_for`] without a recipient name.
 pub fn decrypt(encrypted: Node, key: &PrivateKey, policy: &Policy) -> Result<String, Error> {
+    decrypt_for(encrypted, key, None, policy)
+}
+
+/// [`decrypt`], choosing among several EncryptedKeys the one whose `Recipient` attribute is
+/// `recipient` (the SP's entity ID) or whose KeyInfo names `key`'s certificate.
+///
+/// Cost and answers are bounded for hostile input:
+/// - every check that needs no private key comes first, each with its own error: structure,
+///   the content cipher (CBC only when [`Policy::allow_cbc`]), the key transport (RSA 1.5 only
+///   when [`Policy::allow_rsa_v15_key_transport`]) and whether `key` can perform it;
+/// - exactly one EncryptedKey is unwrapped, one RSA private-key operation per call;
+/// - from that operation on, every failure is the same [`Error::DecryptionFailed`]. A key that
+///   does not unwrap is replaced by a random one and content decryption runs all the same, as
+///   implicit rejection does, so that neither the answer nor its timing says which step failed.
+pub fn decrypt_for(
+    encrypted: Node,
+    key: &PrivateKey,
+    recipient: Option<&str>,
+    policy: &Policy,
+) -> Result<String, Error> {
     let data = if encrypted.has_tag_name((XENC, "EncryptedData")) {
         encrypted
     } else {
@@ -402,6 +502,11 @@ pub fn decrypt(encrypted: Node, key: &PrivateKey, policy: &Policy) -> Result<Str
         name: "EncryptionMethod",
     })?;
     let cipher = BlockCipher::from_uri(method.attribute("Algorithm").unwrap_or(""))?;
+    if !cipher.is_gcm() && !policy.allow_cbc {
+        return Err(Error::CipherForbidden {
+            algorithm: cipher.uri().to_owned(),
+        });
+    }
 
     // The EncryptedKey sits in EncryptedData's KeyInfo (ADFS, xmlsec) or beside EncryptedData
     // in the wrapper, pointed at by a RetrievalMethod (Okta, Shibboleth).
@@ -413,32 +518,35 @@ pub fn decrypt(encrypted: Node, key: &PrivateKey, policy: &Policy) -> Result<Str
         .into_iter()
         .flat_map(|p| children_named(p, XENC, "EncryptedKey"));
     let candidates: Vec<Node> = in_key_info.chain(beside).collect();
-    if candidates.is_empty() {
-        return Err(Error::MissingElement {
+    let encrypted_key =
+        choose_encrypted_key(&candidates, key, recipient).ok_or(Error::MissingElement {
             parent: "EncryptedData",
             name: "EncryptedKey",
-        });
+        })?;
+    let (transport, label) = key_transport(encrypted_key, key, policy)?;
+    let wrapped = cipher_value(encrypted_key, "EncryptedKey")?;
+    let content = cipher_value(data, "EncryptedData")?;
+
+    // From here on, one answer for every failure.
+    let mut ctx = PkeyCtx::new(key.pkey())?;
+    ctx.decrypt_init()?;
+    configure_transport(&mut ctx, transport, &label)?;
+    let mut content_key = Vec::new();
+    let first_failure = match ctx.decrypt_to_vec(&wrapped, &mut content_key) {
+        Ok(_) if content_key.len() == cipher.key_len() => None,
+        Ok(_) => Some(detail::KEY_LENGTH),
+        Err(_) => Some(detail::UNWRAP),
+    };
+    if first_failure.is_some() {
+        content_key = vec![0u8; cipher.key_len()];
+        openssl::rand::rand_bytes(&mut content_key)?;
     }
-    let mut last_error = None;
-    for encrypted_key in candidates {
-        match unwrap_key(encrypted_key, key, policy) {
-            Ok(content_key) => {
-                let plaintext =
-                    decrypt_content(cipher, &content_key, &cipher_value(data, "EncryptedData")?)?;
-                let text = String::from_utf8(plaintext).map_err(|_| Error::DecryptionFailed {
-                    reason: "the decrypted content is not UTF-8",
-                })?;
-                return Ok(with_bindings(&text, &bindings_in_scope(data)));
-            }
-            // A policy or algorithm refusal is final; a key that does not fit may be another
-            // recipient's, so the next EncryptedKey is tried.
-            Err(e @ Error::DecryptionFailed { .. }) => last_error = Some(e),
-            Err(e) => return Err(e),
-        }
+    let plaintext = decrypt_content(cipher, &content_key, &content)
+        .and_then(|p| String::from_utf8(p).map_err(|_| detail::NOT_UTF8));
+    match (first_failure, plaintext) {
+        (None, Ok(text)) => Ok(with_bindings(&text, &bindings_in_scope(data))),
+        (Some(detail), _) | (None, Err(detail)) => Err(Error::DecryptionFailed { detail }),
     }
-    Err(last_error.unwrap_or(Error::DecryptionFailed {
-        reason: "no EncryptedKey fits this key",
-    }))
 }
 
 #[cfg(test)]

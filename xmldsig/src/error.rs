@@ -20,9 +20,21 @@ pub enum Error {
     /// because they are how XXE and billion-laughs payloads arrive and no SAML message needs one.
     #[error("document has a DOCTYPE; DTDs and entity declarations are refused")]
     DoctypeForbidden,
-    /// The document has more nodes or deeper nesting than [`crate::Limits`] allows.
-    #[error("document exceeds the {what} limit of {limit}")]
-    LimitExceeded { what: &'static str, limit: usize },
+    /// The document exceeds one of the caps of [`crate::Limits`]; [`crate::Limit::as_str`] names
+    /// which, and is the stable code to match on (every cap shares [`Error::code`]
+    /// `limit_exceeded`). `found` is the count when checking stopped: exact for the per-element
+    /// caps, one past `max` for the document-wide ones, which stop at the first one over.
+    #[error(
+        "document exceeds the {limit} cap of {max}: reached {found} {what} \
+         (xmldsig::Limits::{field}); real IdP messages stay far below it",
+        what = limit.counted(),
+        field = limit.field()
+    )]
+    LimitExceeded {
+        limit: crate::parse::Limit,
+        max: usize,
+        found: usize,
+    },
     /// The input is not well-formed XML (or uses an undeclared prefix, an unknown entity, …).
     #[error("document is not well-formed XML: {0}")]
     Malformed(String),
@@ -108,11 +120,33 @@ pub enum Error {
     IdNotFound { id: String },
 
     /// RSA PKCS#1 v1.5 key transport while the policy does not allow it (Bleichenbacher oracle).
-    #[error("key transport {algorithm} is not allowed by the policy")]
+    #[error(
+        "key transport {algorithm} is not allowed by the policy; have the IdP use RSA-OAEP, or set \
+         Policy::allow_rsa_v15_key_transport"
+    )]
     KeyTransportForbidden { algorithm: String },
-    /// Decryption failed. The reason is deliberately coarse so that no padding oracle is exposed.
-    #[error("decryption failed: {reason}")]
-    DecryptionFailed { reason: &'static str },
+    /// The key transport needs a kind of key that the decryption key is not (RSA transport, an
+    /// EC key). Found before any private-key operation.
+    #[error(
+        "key transport {algorithm} needs an RSA key, and the decryption key is {key}; configure \
+         the RSA key whose certificate the IdP encrypts for"
+    )]
+    KeyTransportMismatch {
+        algorithm: String,
+        key: &'static str,
+    },
+    /// A content cipher the policy does not allow: CBC when [`crate::Policy::allow_cbc`] is off.
+    #[error(
+        "content encryption {algorithm} is not allowed by the policy; have the IdP use AES-GCM, \
+         or set Policy::allow_cbc"
+    )]
+    CipherForbidden { algorithm: String },
+    /// Decryption failed at or after the private-key operation: the content key did not
+    /// unwrap, had the wrong length, or the content did not decrypt to UTF-8. Display and code
+    /// are the same for every one of these, so that an answer cannot serve as a padding oracle;
+    /// `detail` says which, for logs only, and must never reach the sender.
+    #[error("decryption failed")]
+    DecryptionFailed { detail: &'static str },
     /// An OpenSSL operation failed for a reason unrelated to the input's validity.
     #[error("cryptographic operation failed: {0}")]
     Crypto(String),
@@ -150,6 +184,8 @@ impl Error {
             Error::AlreadySigned { .. } => "already_signed",
             Error::IdNotFound { .. } => "id_not_found",
             Error::KeyTransportForbidden { .. } => "key_transport_forbidden",
+            Error::KeyTransportMismatch { .. } => "key_transport_mismatch",
+            Error::CipherForbidden { .. } => "cipher_forbidden",
             Error::DecryptionFailed { .. } => "decryption_failed",
             Error::Crypto(_) => "crypto_error",
         }

@@ -8,8 +8,11 @@ Here parsing ([`parse`]), exclusive canonicalization ([`canonicalize`]), verific
 construction, what was digested.
 
 What it does, and what it refuses:
-- parsing: size, node and depth caps before and during parsing; any DOCTYPE refused with its own
-  error ([`Error::DoctypeForbidden`]); never panics on input;
+- parsing: a size cap, then a linear scan of the bytes that enforces the structural caps of
+  [`Limits`] (depth, elements, attributes and namespace declarations per element and in scope,
+  `Signature` and `EncryptedKey` counts, each refused as [`Error::LimitExceeded`] with its
+  [`Limit`] code) before the parser builds anything, then a node cap; any DOCTYPE refused with
+  its own error ([`Error::DoctypeForbidden`]); never panics on input;
 - exclusive XML canonicalization 1.0 without comments of an element subtree, with the
   InclusiveNamespaces PrefixList and the enveloped-signature transform;
 - [`verify`]: the `ds:Signature` that is a direct child of an element; exactly one Reference,
@@ -21,8 +24,11 @@ What it does, and what it refuses:
 - [`VerifiedNode::text`] reads all character data of an element, so a comment inside a value
   cannot truncate it (see [`verified`]);
 - [`sign`]: an enveloped signature on an element by ID, placed after its `saml:Issuer`;
-- [`decrypt`] / [`encrypt_element`]: `EncryptedAssertion` with RSA-OAEP key transport (RSA 1.5
-  only when [`Policy::allow_rsa_v15_key_transport`]) and AES-CBC/GCM content.
+- [`decrypt`] / [`decrypt_for`] / [`encrypt_element`]: `EncryptedAssertion` with RSA-OAEP key
+  transport (RSA 1.5 only when [`Policy::allow_rsa_v15_key_transport`]) and AES-GCM or, unless
+  [`Policy::allow_cbc`] is off, AES-CBC content; one EncryptedKey unwrapped per call, and one
+  answer ([`Error::DecryptionFailed`]) for every failure from the private-key operation on;
+- [`is_id_attribute`]: which attributes are IDs, for every duplicate-ID check.
 
 ```
 use xmldsig::{Certificate, Limits, Policy, PrivateKey, SignOptions, element_by_id, parse_str, sign, verify};
@@ -51,6 +57,7 @@ pub mod error;
 pub mod keys;
 pub mod ns;
 pub mod parse;
+mod prescan;
 pub mod sign;
 pub(crate) mod tree;
 pub mod verified;
@@ -60,10 +67,12 @@ pub use algorithm::{
     BlockCipher, DigestAlgorithm, KeyKind, KeyTransport, Policy, SignatureAlgorithm,
 };
 pub use c14n::{canonicalize, canonicalize_document};
-pub use enc::{EncryptOptions, SAML_ENCRYPTED_ASSERTION, Wrapper, decrypt, encrypt_element};
+pub use enc::{
+    EncryptOptions, SAML_ENCRYPTED_ASSERTION, Wrapper, decrypt, decrypt_for, encrypt_element,
+};
 pub use error::Error;
 pub use keys::{Certificate, PrivateKey};
-pub use parse::{Limits, parse, parse_str};
+pub use parse::{Limit, Limits, parse, parse_str};
 pub use sign::{SignOptions, element_by_id, sign};
 pub use verified::{Verified, VerifiedNode, text_content};
-pub use verify::verify;
+pub use verify::{is_id_attribute, verify};

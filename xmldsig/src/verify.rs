@@ -23,27 +23,32 @@ use crate::tree::children_named;
 use crate::verified::Verified;
 use roxmltree::Node;
 
-/// Attribute names that carry an XML ID in the documents this crate sees (SAML's `ID`, and the
-/// spellings other vocabularies use). Any of them counts when checking that an ID is unique.
-const ID_ATTRIBUTES: [&str; 3] = ["ID", "Id", "id"];
+/// Whether `attribute` carries an XML ID in the documents this crate sees: SAML's `ID`, the
+/// `Id` and `id` that XML-DSig and other vocabularies use (all unqualified), and `xml:id`.
+/// An ID must be unique among every one of these, whatever the attribute's spelling, or a
+/// reference to it is ambiguous: this is the rule [`verify`] applies, and the one an SP should
+/// use for its own duplicate-ID checks.
+pub fn is_id_attribute(attribute: &roxmltree::Attribute) -> bool {
+    match attribute.namespace() {
+        None => matches!(attribute.name(), "ID" | "Id" | "id"),
+        Some(namespace) => namespace == crate::ns::XML && attribute.name() == "id",
+    }
+}
 
 /// The value of `element`'s SAML `ID` attribute.
 pub fn element_id<'a>(element: Node<'a, '_>) -> Option<&'a str> {
     element.attribute("ID")
 }
 
-/// How many elements of the whole document carry `id` as an ID-like attribute.
+/// How many elements of the whole document carry `id` in an ID attribute.
 fn id_count(element: Node, id: &str) -> usize {
     element
         .document()
         .descendants()
         .filter(|n| {
             n.is_element()
-                && n.attributes().any(|a| {
-                    a.value() == id
-                        && ((a.namespace().is_none() && ID_ATTRIBUTES.contains(&a.name()))
-                            || (a.namespace() == Some(crate::ns::XML) && a.name() == "id"))
-                })
+                && n.attributes()
+                    .any(|a| a.value() == id && is_id_attribute(&a))
         })
         .count()
 }
@@ -309,4 +314,24 @@ pub fn verify<'a, 'input>(
     Err(Error::SignatureInvalid {
         tried: candidates.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_id_attribute;
+
+    #[test]
+    fn id_attributes_are_the_three_unqualified_spellings_and_xml_id() {
+        let doc = roxmltree::Document::parse(
+            r#"<e xmlns:p="urn:p" ID="1" Id="2" id="3" xml:id="4" p:ID="5" p:id="6" iD="7" ids="8"/>"#,
+        )
+        .expect("parses");
+        let ids: Vec<&str> = doc
+            .root_element()
+            .attributes()
+            .filter(|a| is_id_attribute(a))
+            .map(|a| a.value())
+            .collect();
+        assert_eq!(ids, ["1", "2", "3", "4"]);
+    }
 }

@@ -9,9 +9,9 @@ mod common;
 mod external;
 
 use xmldsig::{
-    BlockCipher, DigestAlgorithm, EncryptOptions, KeyTransport, Limits, Policy,
-    SAML_ENCRYPTED_ASSERTION, SignOptions, decrypt, element_by_id, encrypt_element, parse_str,
-    sign, verify,
+    BlockCipher, DigestAlgorithm, EncryptOptions, KeyTransport, Limits, Policy, PrivateKey,
+    SAML_ENCRYPTED_ASSERTION, SignOptions, decrypt, decrypt_for, element_by_id, encrypt_element,
+    parse_str, sign, verify,
 };
 
 const ASSERTION: &str = "_a1";
@@ -39,6 +39,16 @@ fn encrypted(options: EncryptOptions) -> String {
 
 /// Decrypts the first EncryptedAssertion (or bare EncryptedData) of `xml` with `key_stem`.
 fn decrypt_with(xml: &str, key_stem: &str, policy: &Policy) -> Result<String, xmldsig::Error> {
+    decrypt_as(xml, &common::key(key_stem), None, policy)
+}
+
+/// [`decrypt_with`] through [`decrypt_for`], with a key and a recipient name.
+fn decrypt_as(
+    xml: &str,
+    key: &PrivateKey,
+    recipient: Option<&str>,
+    policy: &Policy,
+) -> Result<String, xmldsig::Error> {
     let doc = parse_str(xml, &Limits::default()).expect("encrypted document parses");
     let target = doc
         .descendants()
@@ -48,7 +58,10 @@ fn decrypt_with(xml: &str, key_stem: &str, policy: &Policy) -> Result<String, xm
                 .find(|n| n.tag_name().name() == "EncryptedData")
         })
         .expect("document holds encrypted content");
-    decrypt(target, &common::key(key_stem), policy)
+    match recipient {
+        None => decrypt(target, key, policy),
+        Some(_) => decrypt_for(target, key, recipient, policy),
+    }
 }
 
 /// The decrypted assertion's signature still verifies, so decryption restored it byte-exactly
@@ -232,6 +245,414 @@ fn decrypted_assertion_keeps_namespaces_it_borrowed_from_the_response() {
     );
     assert!(plaintext.contains("xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\""));
     assert_signed_assertion(&plaintext);
+}
+
+// ---- one RSA operation, one answer ----
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// RSA-OAEP (SHA-1, MGF1 SHA-1: the default transport) of `content_key` for the SP.
+fn wrap_for_sp(content_key: &[u8]) -> Vec<u8> {
+    let public = common::cert("sp-rsa")
+        .x509()
+        .public_key()
+        .expect("public key");
+    let mut ctx = openssl::pkey_ctx::PkeyCtx::new(&public).expect("context");
+    ctx.encrypt_init().expect("init");
+    ctx.set_rsa_padding(openssl::rsa::Padding::PKCS1_OAEP)
+        .expect("padding");
+    let mut out = Vec::new();
+    ctx.encrypt_to_vec(content_key, &mut out).expect("wraps");
+    out
+}
+
+/// AES-256-GCM content as XML Encryption lays it out: IV, ciphertext, tag.
+fn gcm_content(key: &[u8], plaintext: &[u8]) -> Vec<u8> {
+    let iv = [7u8; 12];
+    let mut tag = [0u8; 16];
+    let mut out = iv.to_vec();
+    out.extend(
+        openssl::symm::encrypt_aead(
+            openssl::symm::Cipher::aes_256_gcm(),
+            key,
+            Some(&iv),
+            &[],
+            plaintext,
+            &mut tag,
+        )
+        .expect("encrypts"),
+    );
+    out.extend_from_slice(&tag);
+    out
+}
+
+/// `xml` (one EncryptedKey, AES-256-GCM content by default) with its two CipherValues replaced.
+fn with_cipher_values(xml: &str, wrapped: &[u8], content: &[u8]) -> String {
+    let open = "<xenc:CipherValue>";
+    let first = xml.find(open).expect("key CipherValue") + open.len();
+    let first_end = first + xml[first..].find('<').expect("end");
+    let last = xml.rfind(open).expect("content CipherValue") + open.len();
+    let last_end = last + xml[last..].find('<').expect("end");
+    format!(
+        "{}{}{}{}{}",
+        &xml[..first],
+        b64(wrapped),
+        &xml[first_end..last],
+        b64(content),
+        &xml[last_end..]
+    )
+}
+
+fn detail(err: &xmldsig::Error) -> &'static str {
+    match err {
+        xmldsig::Error::DecryptionFailed { detail } => detail,
+        other => panic!("expected decryption_failed, got {other:?}"),
+    }
+}
+
+/// Bleichenbacher and Jager–Somorovsky need answers that differ by what went wrong after the
+/// key transport. Every such failure gives the same code and the same text; only the detail
+/// field, for logs, tells them apart.
+#[test]
+fn every_failure_from_the_private_key_operation_on_gives_the_same_answer() {
+    let gcm = encrypted(EncryptOptions::default());
+    let cbc = encrypted(EncryptOptions {
+        cipher: BlockCipher::Aes256Cbc,
+        ..EncryptOptions::default()
+    });
+    let v15 = encrypted(EncryptOptions {
+        key_transport: KeyTransport::RsaV15,
+        ..EncryptOptions::default()
+    });
+    let allow_v15 = Policy {
+        allow_rsa_v15_key_transport: true,
+        ..Policy::default()
+    };
+    for (xml, policy) in [
+        (&gcm, Policy::default()),
+        (&cbc, Policy::default()),
+        (&v15, allow_v15),
+    ] {
+        assert_signed_assertion(&decrypt_with(xml, "sp-rsa", &policy).expect("positive control"));
+    }
+    let good_key = [9u8; 32];
+    let forged_positive = with_cipher_values(
+        &gcm,
+        &wrap_for_sp(&good_key),
+        &gcm_content(&good_key, b"<a/>"),
+    );
+    let decrypted =
+        decrypt_with(&forged_positive, "sp-rsa", &Policy::default()).expect("positive control");
+    assert!(
+        decrypted.starts_with("<a xmlns") && decrypted.ends_with("/>"),
+        "the forged ciphertexts' positive control: {decrypted}"
+    );
+
+    let failures = [
+        (
+            "OAEP unwrap",
+            decrypt_with(&gcm, "idp-rsa-current", &Policy::default()),
+        ),
+        (
+            "RSA 1.5 unwrap",
+            decrypt_with(&v15, "idp-rsa-current", &allow_v15),
+        ),
+        (
+            "garbage wrapped key",
+            decrypt_with(
+                &with_cipher_values(&gcm, &[0x5a; 256], &gcm_content(&good_key, b"<a/>")),
+                "sp-rsa",
+                &Policy::default(),
+            ),
+        ),
+        (
+            "content key of the wrong length",
+            decrypt_with(
+                &with_cipher_values(
+                    &gcm,
+                    &wrap_for_sp(&good_key[..24]),
+                    &gcm_content(&good_key, b"<a/>"),
+                ),
+                "sp-rsa",
+                &Policy::default(),
+            ),
+        ),
+        (
+            "GCM tag",
+            decrypt_with(
+                &tamper_content(&gcm, |b| b[30] ^= 1),
+                "sp-rsa",
+                &Policy::default(),
+            ),
+        ),
+        (
+            "CBC padding",
+            decrypt_with(
+                &tamper_content(&cbc, |b| b.truncate(b.len() - 1)),
+                "sp-rsa",
+                &Policy::default(),
+            ),
+        ),
+        (
+            "plaintext not UTF-8",
+            decrypt_with(
+                &with_cipher_values(
+                    &gcm,
+                    &wrap_for_sp(&good_key),
+                    &gcm_content(&good_key, b"<a>\xff</a>"),
+                ),
+                "sp-rsa",
+                &Policy::default(),
+            ),
+        ),
+    ];
+    let errors: Vec<(&str, xmldsig::Error)> = failures
+        .into_iter()
+        .map(|(what, result)| (what, result.expect_err(what)))
+        .collect();
+    for (what, err) in &errors {
+        assert_eq!(err.code(), "decryption_failed", "{what}");
+        assert_eq!(err.to_string(), "decryption failed", "{what}");
+    }
+    let details: Vec<(&str, &str)> = errors.iter().map(|(w, e)| (*w, detail(e))).collect();
+    assert_eq!(
+        details[0].1, details[1].1,
+        "unwrap failures share their detail"
+    );
+    assert_eq!(details[0].1, details[2].1);
+    let distinct: std::collections::BTreeSet<&str> = details.iter().map(|(_, d)| *d).collect();
+    assert_eq!(
+        distinct.len(),
+        4,
+        "unwrap, key length, content, UTF-8: {details:?}"
+    );
+}
+
+/// An EncryptedKey for someone else, as a string to splice before the SP's own.
+fn foreign_encrypted_key(attributes: &str, inner: &str) -> String {
+    format!(
+        r#"<xenc:EncryptedKey{attributes}><xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"/>{inner}<xenc:CipherData><xenc:CipherValue>{}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey>"#,
+        b64(&[0x42; 256])
+    )
+}
+
+/// `gcm` with `before` spliced in before the SP's EncryptedKey, whose start tag becomes
+/// `sp_key_tag` and which gets `sp_key_info` as its first child.
+fn with_keys(gcm: &str, before: &str, sp_key_tag: &str, sp_key_info: &str, after: &str) -> String {
+    let at = gcm
+        .find("<xenc:EncryptedKey>")
+        .expect("the SP's EncryptedKey");
+    let end = gcm.find("</xenc:EncryptedKey>").expect("its end") + "</xenc:EncryptedKey>".len();
+    let body = &gcm[at + "<xenc:EncryptedKey>".len()..end];
+    format!(
+        "{}{before}{sp_key_tag}{sp_key_info}{body}{after}{}",
+        &gcm[..at],
+        &gcm[end..]
+    )
+}
+
+/// Several EncryptedKeys: the one meant for the SP is unwrapped, and only that one. A key that
+/// is never chosen is never read (a malformed one after it changes nothing), and when none is
+/// marked the first is the only one tried, even when a later one would have worked: each call
+/// makes exactly one RSA private-key operation.
+#[test]
+fn only_the_encrypted_key_meant_for_the_sp_is_unwrapped() {
+    let gcm = encrypted(EncryptOptions::default());
+    let sp_key = common::key("sp-rsa");
+    let sp_cert = common::cert("sp-rsa");
+    let x509 = sp_cert.x509();
+    let policy = Policy::default();
+    let garbage = foreign_encrypted_key(r#" Recipient="https://other.example""#, "");
+    // Would fail with algorithm_unsupported if it were read.
+    let unreadable = r#"<xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="urn:unknown"/></xenc:EncryptedKey>"#;
+
+    let by_recipient = with_keys(
+        &gcm,
+        &garbage,
+        r#"<xenc:EncryptedKey Recipient="https://qualified.io">"#,
+        "",
+        unreadable,
+    );
+    assert_signed_assertion(
+        &decrypt_as(
+            &by_recipient,
+            &sp_key,
+            Some("https://qualified.io"),
+            &policy,
+        )
+        .expect("the key for this recipient"),
+    );
+
+    let serial = x509
+        .serial_number()
+        .to_bn()
+        .and_then(|bn| bn.to_dec_str().map(|s| s.to_string()))
+        .expect("serial");
+    let ski = b64(x509
+        .subject_key_id()
+        .expect("the fixture has an SKI")
+        .as_slice());
+    let naming = [
+        format!(
+            "<ds:X509Certificate>{}</ds:X509Certificate>",
+            sp_cert.to_base64().expect("base64")
+        ),
+        format!(
+            "<ds:X509IssuerSerial><ds:X509IssuerName>CN=ssolab test SP RSA (TEST ONLY),O=ssolab TEST ONLY fixtures</ds:X509IssuerName><ds:X509SerialNumber>{serial}</ds:X509SerialNumber></ds:X509IssuerSerial>"
+        ),
+        format!("<ds:X509SKI>{ski}</ds:X509SKI>"),
+    ];
+    for item in &naming {
+        let by_certificate = with_keys(
+            &gcm,
+            &garbage,
+            "<xenc:EncryptedKey>",
+            &format!("<ds:KeyInfo><ds:X509Data>{item}</ds:X509Data></ds:KeyInfo>"),
+            unreadable,
+        );
+        assert_signed_assertion(
+            &decrypt_as(&by_certificate, &sp_key, None, &policy)
+                .unwrap_or_else(|e| panic!("{item}: {e}")),
+        );
+        // The same names, but another certificate's: nothing is meant for the SP, so the
+        // first (garbage) key is the one tried.
+        let other = common::cert("idp-rsa-current");
+        let foreign = item
+            .replace(
+                &sp_cert.to_base64().expect("base64"),
+                &other.to_base64().expect("base64"),
+            )
+            .replace(&serial, "12345")
+            .replace(&ski, &b64(&[1; 20]));
+        let not_ours = with_keys(
+            &gcm,
+            &garbage,
+            "<xenc:EncryptedKey>",
+            &format!("<ds:KeyInfo><ds:X509Data>{foreign}</ds:X509Data></ds:KeyInfo>"),
+            "",
+        );
+        assert_eq!(
+            decrypt_as(&not_ours, &sp_key, None, &policy)
+                .expect_err("the first key is tried")
+                .code(),
+            "decryption_failed",
+            "{foreign}"
+        );
+    }
+
+    // Nothing marked: the first is tried and fails; the SP's key after it is not tried.
+    let unmarked = with_keys(
+        &gcm,
+        &foreign_encrypted_key("", ""),
+        "<xenc:EncryptedKey>",
+        "",
+        "",
+    );
+    assert_eq!(
+        decrypt_with(&unmarked, "sp-rsa", &policy)
+            .expect_err("one RSA operation, on the first key")
+            .code(),
+        "decryption_failed"
+    );
+    // A recipient name that matches nothing changes nothing either.
+    assert_eq!(
+        decrypt_as(&unmarked, &sp_key, Some("https://qualified.io"), &policy)
+            .expect_err("the first key again")
+            .code(),
+        "decryption_failed"
+    );
+    // Positive control: the unmarked SP key alone, or first, decrypts.
+    let first = with_keys(
+        &gcm,
+        "",
+        "<xenc:EncryptedKey>",
+        "",
+        &foreign_encrypted_key("", ""),
+    );
+    assert_signed_assertion(
+        &decrypt_with(&first, "sp-rsa", &policy).expect("first key is the SP's"),
+    );
+}
+
+#[test]
+fn cbc_content_is_refused_when_the_policy_refuses_cbc() {
+    let no_cbc = Policy {
+        allow_cbc: false,
+        ..Policy::default()
+    };
+    for cipher in BlockCipher::ALL {
+        let xml = encrypted(EncryptOptions {
+            cipher,
+            ..EncryptOptions::default()
+        });
+        assert_signed_assertion(
+            &decrypt_with(&xml, "sp-rsa", &Policy::default()).expect("allowed by default"),
+        );
+        let verdict = decrypt_with(&xml, "sp-rsa", &no_cbc);
+        if cipher.is_gcm() {
+            assert_signed_assertion(&verdict.expect("GCM is always allowed"));
+        } else {
+            let err = verdict.expect_err("CBC refused");
+            assert_eq!(err.code(), "cipher_forbidden", "{cipher:?}");
+            assert!(err.to_string().contains(cipher.uri()), "{err}");
+        }
+    }
+}
+
+/// Refusals that need no private key come first, with their own codes: a garbage wrapped key
+/// (which would fail the RSA operation) does not change them.
+#[test]
+fn policy_and_key_kind_refusals_come_before_the_private_key_operation() {
+    let gcm = encrypted(EncryptOptions::default());
+    let garbage_key = with_cipher_values(&gcm, &[0x5a; 256], &[0; 64]);
+    let ec_key = common::key("idp-ec-current");
+    for xml in [&gcm, &garbage_key] {
+        let err = decrypt_as(xml, &ec_key, None, &Policy::default()).expect_err("EC key");
+        assert_eq!(err.code(), "key_transport_mismatch");
+        assert!(err.to_string().contains("EC"), "{err}");
+    }
+    let cbc_garbage = with_cipher_values(
+        &encrypted(EncryptOptions {
+            cipher: BlockCipher::Aes128Cbc,
+            ..EncryptOptions::default()
+        }),
+        &[0x5a; 256],
+        &[0; 64],
+    );
+    let no_cbc = Policy {
+        allow_cbc: false,
+        ..Policy::default()
+    };
+    assert_eq!(
+        decrypt_with(&cbc_garbage, "sp-rsa", &no_cbc)
+            .expect_err("CBC")
+            .code(),
+        "cipher_forbidden"
+    );
+    let v15_garbage = with_cipher_values(
+        &encrypted(EncryptOptions {
+            key_transport: KeyTransport::RsaV15,
+            ..EncryptOptions::default()
+        }),
+        &[0x5a; 256],
+        &[0; 64],
+    );
+    assert_eq!(
+        decrypt_with(&v15_garbage, "sp-rsa", &Policy::default())
+            .expect_err("RSA 1.5")
+            .code(),
+        "key_transport_forbidden"
+    );
+    // Positive control: the same garbage with everything allowed reaches the RSA operation.
+    assert_eq!(
+        decrypt_with(&garbage_key, "sp-rsa", &Policy::default())
+            .expect_err("garbage")
+            .code(),
+        "decryption_failed"
+    );
 }
 
 // ---- differential: xmlsec1 ----

@@ -28,6 +28,7 @@ const ID_ELEMENTS: [&str; 3] = [
 const SHA1_ALLOWED: Policy = Policy {
     allow_sha1: true,
     allow_rsa_v15_key_transport: false,
+    allow_cbc: true,
 };
 
 fn policy_for(algorithm: SignatureAlgorithm, digest: DigestAlgorithm) -> Policy {
