@@ -73,10 +73,12 @@ pub enum Code {
     MetadataExpired,
     /// The ACS reached with a method other than POST or GET (405).
     AcsMethodNotAllowed,
+    /// XML past a structure cap (depth, elements, attributes or namespaces per element, …).
+    TooComplex,
 }
 
 impl Code {
-    pub const ALL: [Code; 45] = [
+    pub const ALL: [Code; 46] = [
         Code::NotBase64,
         Code::TooLarge,
         Code::MalformedXml,
@@ -122,6 +124,7 @@ impl Code {
         Code::Busy,
         Code::MetadataExpired,
         Code::AcsMethodNotAllowed,
+        Code::TooComplex,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -171,6 +174,7 @@ impl Code {
             Code::Busy => "busy",
             Code::MetadataExpired => "metadata_expired",
             Code::AcsMethodNotAllowed => "acs_method_not_allowed",
+            Code::TooComplex => "too_complex",
         }
     }
 

@@ -98,6 +98,7 @@ const CODES: &[&str] = &[
     "busy",
     "metadata_expired",
     "acs_method_not_allowed",
+    "too_complex",
 ];
 
 /// The two specs of the brief: `samlp`/`saml` and `saml2p`/`saml2`.

@@ -25,6 +25,11 @@ pub struct SpConfig {
     pub limits: xmldsig::Limits,
     /// The SP's private key for encrypted assertions, if it publishes an encryption certificate.
     pub decryption_key: Option<xmldsig::PrivateKey>,
+    /// Accept AES-CBC content encryption (GCM is always accepted). CBC without an integrity
+    /// check is what the XML Encryption padding-oracle attack needs; every failure after the
+    /// key is used answers alike, but an SP whose IdPs all use GCM can refuse CBC outright
+    /// (`sp serve --refuse-cbc`).
+    pub allow_cbc: bool,
 }
 
 /// The ACS path: one ACS serves every team.
@@ -44,6 +49,7 @@ impl SpConfig {
                 ..xmldsig::Limits::default()
             },
             decryption_key: None,
+            allow_cbc: true,
         }
     }
 

@@ -85,6 +85,9 @@ struct ServeArgs {
     /// SP certificate (PEM) published in SP metadata for encryption
     #[arg(long, requires = "sp_key")]
     sp_cert: Option<std::path::PathBuf>,
+    /// Refuse AES-CBC encrypted assertions (GCM only): for SPs whose IdPs all encrypt with GCM
+    #[arg(long)]
+    refuse_cbc: bool,
     /// Allowed clock difference with IdPs, in seconds
     #[arg(long, default_value_t = 180)]
     clock_skew: i64,
@@ -325,6 +328,7 @@ async fn serve(
     sp.acs_path = args.public_acs_path;
     sp.entity_id = args.entity_id;
     sp.clock_skew = time::Duration::seconds(args.clock_skew);
+    sp.allow_cbc = !args.refuse_cbc;
     let mut encryption_certificate = None;
     if let (Some(key), Some(cert)) = (&args.sp_key, &args.sp_cert) {
         let key_pem = std::fs::read(key).map_err(|e| format!("--sp-key {}: {e}", key.display()))?;

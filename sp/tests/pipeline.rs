@@ -407,17 +407,98 @@ fn rejects_a_document_too_large_once_decoded() {
     assert_eq!(r.got.as_deref(), Some("262145 bytes"));
 }
 
+/// A shape that is cheap to send and costly to parse, one per structure cap of
+/// `xmldsig::Limits`, each one past the SP's cap.
+fn hostile_shape(limit: xmldsig::Limit, caps: &xmldsig::Limits) -> String {
+    use xmldsig::Limit as L;
+    let decls = |n: usize, from: usize| -> String {
+        (from..from + n)
+            .map(|i| format!(" xmlns:p{i}=\"urn:x:{i}\""))
+            .collect()
+    };
+    match limit {
+        L::Depth => format!(
+            "{}x{}",
+            "<n>".repeat(caps.max_depth + 1),
+            "</n>".repeat(caps.max_depth + 1)
+        ),
+        L::Elements => "<e/>".repeat(caps.max_elements + 1),
+        // Nodes that are not elements (the element cap would come first).
+        L::Nodes => "<?p?>".repeat(caps.max_nodes as usize + 1),
+        L::AttributesPerElement => format!(
+            "<e{}/>",
+            (0..=caps.max_attributes_per_element)
+                .map(|i| format!(" a{i}=\"v\""))
+                .collect::<String>()
+        ),
+        L::NamespacesPerElement => {
+            format!("<e{}/>", decls(caps.max_namespaces_per_element + 1, 0))
+        }
+        L::NamespacesInScope => {
+            // Nested elements, each within the per-element cap, together past the scope cap.
+            let per = caps.max_namespaces_per_element;
+            let levels = caps.max_namespaces_in_scope / per + 1;
+            let open: String = (0..levels)
+                .map(|l| format!("<e{}>", decls(per, l * per)))
+                .collect();
+            format!("{open}{}", "</e>".repeat(levels))
+        }
+        L::NamespaceBindings => {
+            // Siblings, each within both per-element and in-scope caps, binding new URIs.
+            let per = caps.max_namespaces_per_element;
+            (0..caps.max_namespace_bindings / per + 1)
+                .map(|s| format!("<e{}/>", decls(per, s * per)))
+                .collect()
+        }
+        L::Signatures => r#"<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"/>"#
+            .repeat(caps.max_signatures + 1),
+        L::EncryptedKeys => {
+            r#"<xenc:EncryptedKey xmlns:xenc="http://www.w3.org/2001/04/xmlenc#"/>"#
+                .repeat(caps.max_encrypted_keys + 1)
+        }
+        other => panic!("no hostile shape for the new cap {other}: add one here"),
+    }
+}
+
 #[test]
-fn rejects_a_document_nested_deeper_than_the_cap() {
-    // Within the byte cap, beyond the depth cap (256): refused by the parser as too large.
-    let deep = format!("{}x{}", "<n>".repeat(300), "</n>".repeat(300));
+fn refuses_each_hostile_shape_past_a_structure_cap_naming_the_cap() {
+    // Issue #9: shapes like these (many namespace declarations in deep or wide scopes, many
+    // attributes on one element, many EncryptedKeys) kept a core busy for seconds to minutes
+    // before a linear pre-scan refused them. Each is refused with too_complex, naming its cap,
+    // inside an otherwise valid response (positive control first).
     let spec = ResponseSpec::valid().signed(Signing::Assertion);
     assert_accepted(Acs::new().post_spec(&spec));
-    let nested = spec.post_sign(Edit::replace(
-        "<saml2p:Status>",
-        format!("<saml2p:Extensions>{deep}</saml2p:Extensions><saml2p:Status>"),
-    ));
-    assert_rejected(Acs::new().post_spec(&nested), Code::TooLarge);
+    let caps = Acs::new().sp.limits;
+    for limit in xmldsig::Limit::ALL {
+        let shape = hostile_shape(limit, &caps);
+        let hostile = spec.clone().post_sign(Edit::replace(
+            "<saml2p:Status>",
+            format!("<saml2p:Extensions>{shape}</saml2p:Extensions><saml2p:Status>"),
+        ));
+        let r = assert_rejected_in(
+            limit.as_str(),
+            Acs::new().post_spec(&hostile),
+            Code::TooComplex,
+        );
+        assert!(
+            r.got.as_deref().is_some_and(|g| g.contains(limit.as_str())),
+            "{limit}: the log names the cap: {r}"
+        );
+    }
+}
+
+#[test]
+fn refuses_cbc_content_encryption_when_the_sp_refuses_cbc() {
+    let mut spec = ResponseSpec::valid().signed(Signing::Assertion).encrypted();
+    spec.encryption.cipher = xmldsig::BlockCipher::Aes256Cbc;
+    assert_accepted(Acs::new().post_spec(&spec));
+    let mut gcm_only = Acs::new();
+    gcm_only.sp.allow_cbc = false;
+    let r = assert_rejected(gcm_only.post_spec(&spec), Code::DecryptionFailed);
+    assert!(r.got.as_deref().is_some_and(|g| g.contains("cbc")), "{r}");
+    // GCM still decrypts there.
+    spec.encryption.cipher = xmldsig::BlockCipher::Aes256Gcm;
+    assert_accepted(gcm_only.post_spec(&spec));
 }
 
 #[test]

@@ -11,7 +11,7 @@ use crate::config::SpConfig;
 use crate::model::{MemberKey, Plan};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use xmldsig::ns::{SAML_ASSERTION as SAML, SAML_PROTOCOL as SAMLP, XML as XML_NS};
+use xmldsig::ns::{SAML_ASSERTION as SAML, SAML_PROTOCOL as SAMLP};
 use xmldsig::{Certificate, Policy};
 
 const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
@@ -68,8 +68,19 @@ pub(super) fn decrypt_assertion(
             .got("an EncryptedAssertion")
             .hint("The IdP encrypts assertions but this SP has no decryption key configured. Configure the SP's key, or turn assertion encryption off in the IdP.")
     })?;
-    xmldsig::decrypt(encrypted, key, &Policy::default())
-        .map_err(|e| undecryptable(format!("decryption: {e}")))
+    let policy = Policy {
+        allow_cbc: sp.allow_cbc,
+        ..Policy::default()
+    };
+    // The EncryptedKey whose Recipient is this SP is the one unwrapped (one key transport, one
+    // private-key operation, whatever the document holds).
+    xmldsig::decrypt_for(encrypted, key, Some(&sp.entity_id), &policy).map_err(|e| match e {
+        xmldsig::Error::DecryptionFailed { detail } => {
+            undecryptable(format!("decryption: {detail}"))
+        }
+        // Refused before the key was used (a forbidden or unusable algorithm): no oracle.
+        other => Rejection::from(other),
+    })
 }
 
 /// The uniform refusal for anything that went wrong once the SP's key was used.
@@ -351,11 +362,7 @@ impl<'a, 'input> Scan<'a, 'input> {
                 continue;
             }
             for attribute in node.attributes() {
-                let id_like = match attribute.namespace() {
-                    None => matches!(attribute.name(), "ID" | "Id" | "id"),
-                    Some(ns) => ns == XML_NS && attribute.name() == "id",
-                };
-                if id_like && !ids.insert(attribute.value()) {
+                if xmldsig::is_id_attribute(&attribute) && !ids.insert(attribute.value()) {
                     scan.repeated_id = Some(attribute.value());
                     break;
                 }

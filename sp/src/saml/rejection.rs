@@ -50,11 +50,12 @@ pub enum Code {
     RequestFromAnotherBrowser,
     Busy,
     MetadataExpired,
+    TooComplex,
 }
 
 impl Code {
     /// Every code, in DESIGN.md's order.
-    pub const ALL: [Code; 41] = [
+    pub const ALL: [Code; 42] = [
         Code::NotBase64,
         Code::TooLarge,
         Code::MalformedXml,
@@ -96,6 +97,7 @@ impl Code {
         Code::RequestFromAnotherBrowser,
         Code::Busy,
         Code::MetadataExpired,
+        Code::TooComplex,
     ];
 
     /// The stable snake_case code.
@@ -142,6 +144,7 @@ impl Code {
             Code::RequestFromAnotherBrowser => "request_from_another_browser",
             Code::Busy => "busy",
             Code::MetadataExpired => "metadata_expired",
+            Code::TooComplex => "too_complex",
         }
     }
 
@@ -269,6 +272,9 @@ impl Code {
             Code::MetadataExpired => {
                 "The team's IdP metadata, fetched from its metadata URL, is past its own validUntil and every refresh since has failed, so its certificates are no longer trusted. Make the metadata URL reachable again (sp team show names the last refresh error), or paste current metadata."
             }
+            Code::TooComplex => {
+                "The response's XML exceeds a structure cap (depth, elements, attributes or namespace declarations per element, namespaces in scope, Signature or EncryptedKey elements); no IdP sends such a document. The cap and what was found are in the SP's log."
+            }
         }
     }
 }
@@ -341,7 +347,8 @@ impl From<xmldsig::Error> for Rejection {
     fn from(e: xmldsig::Error) -> Rejection {
         use xmldsig::Error as X;
         let code = match &e {
-            X::TooLarge { .. } | X::LimitExceeded { .. } => Code::TooLarge,
+            X::TooLarge { .. } => Code::TooLarge,
+            X::LimitExceeded { .. } => Code::TooComplex,
             X::DoctypeForbidden => Code::DoctypeForbidden,
             X::NotUtf8(_) | X::Malformed(_) => Code::MalformedXml,
             X::DigestMismatch => Code::DigestMismatch,
@@ -356,7 +363,10 @@ impl From<xmldsig::Error> for Rejection {
             }
             X::DuplicateId { .. } => Code::DuplicateId,
             X::MissingSignature { .. } => Code::Unsigned,
-            X::KeyTransportForbidden { .. } | X::DecryptionFailed { .. } => Code::DecryptionFailed,
+            X::KeyTransportForbidden { .. }
+            | X::KeyTransportMismatch { .. }
+            | X::CipherForbidden { .. }
+            | X::DecryptionFailed { .. } => Code::DecryptionFailed,
             // A signature whose structure is off, that no trusted key verifies, or with no
             // trusted key at all: in every case nothing vouches for the content.
             _ => Code::SignatureInvalid,

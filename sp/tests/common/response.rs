@@ -228,6 +228,8 @@ pub struct ResponseSpec {
     pub include_certificate: bool,
     /// Encrypt the assertion (after signing it) to the SP's certificate, `fixtures/keys/sp-rsa.crt`.
     pub encrypt: bool,
+    /// The content cipher and key transport when encrypting.
+    pub encryption: xmldsig::EncryptOptions,
     pub pre_sign: Vec<Edit>,
     pub post_sign: Vec<Edit>,
 }
@@ -295,6 +297,7 @@ impl ResponseSpec {
             algorithms: None,
             include_certificate: true,
             encrypt: false,
+            encryption: xmldsig::EncryptOptions::default(),
             pre_sign: Vec::new(),
             post_sign: Vec::new(),
         }
@@ -454,7 +457,7 @@ impl ResponseSpec {
                     &xml,
                     &assertion.id,
                     sp_certificate(),
-                    &xmldsig::EncryptOptions::default(),
+                    &self.encryption,
                     Some(xmldsig::SAML_ENCRYPTED_ASSERTION),
                 )
                 .expect("encrypt the assertion");
