@@ -183,12 +183,20 @@ impl Code {
         find(&Code::ALL, name, "code", |c| c.as_str()).copied()
     }
 
-    /// The exact status of a diagnosis page (DESIGN.md: near misses "keep their real status");
-    /// `None` for an ACS rejection, which may be any 4xx.
+    /// The status of a diagnosis page (DESIGN.md: near misses "keep their real status"), the
+    /// first of [`Code::diagnosis_statuses`]; `None` for an ACS rejection, which may be any 4xx.
     pub fn diagnosis_status(self) -> Option<u16> {
+        self.diagnosis_statuses().map(|s| s[0])
+    }
+
+    /// Every real status a diagnosis page may keep. A response posted to a path the SP does not
+    /// serve keeps 404; posted to one that it serves with other methods (its home or login
+    /// page, GET only), the real status is 405.
+    pub fn diagnosis_statuses(self) -> Option<&'static [u16]> {
         match self {
-            Code::AcsGet | Code::AcsMethodNotAllowed => Some(405),
-            Code::AcsPathNearMiss | Code::SamlResponseMisdirected => Some(404),
+            Code::AcsGet | Code::AcsMethodNotAllowed => Some(&[405]),
+            Code::AcsPathNearMiss => Some(&[404]),
+            Code::SamlResponseMisdirected => Some(&[404, 405]),
             _ => None,
         }
     }
@@ -234,8 +242,8 @@ impl Expected {
         match (self, got) {
             (Expected::Accepted, Outcome::Accepted { .. }) => true,
             (Expected::Refused(code), Outcome::Answered { status, code: got }) => {
-                let status_ok = match code.diagnosis_status() {
-                    Some(exact) => *status == exact,
+                let status_ok = match code.diagnosis_statuses() {
+                    Some(real) => real.contains(status),
                     None => (400..500).contains(status),
                 };
                 status_ok && got.as_deref() == Some(code.as_str())
@@ -248,8 +256,11 @@ impl Expected {
 impl fmt::Display for Expected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Expected::Refused(code) => match code.diagnosis_status() {
-                Some(status) => write!(f, "{code} ({status})"),
+            Expected::Refused(code) => match code.diagnosis_statuses() {
+                Some(real) => {
+                    let real: Vec<String> = real.iter().map(u16::to_string).collect();
+                    write!(f, "{code} ({})", real.join(" or "))
+                }
                 None => write!(f, "{code} (4xx)"),
             },
             Expected::Accepted => f.write_str("accepted (302/303 with a session cookie)"),
@@ -384,6 +395,28 @@ impl Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_misdirected_response_keeps_404_or_the_405_of_a_page_served_with_get() {
+        let answered = |status| Outcome::Answered {
+            status,
+            code: Some("saml_response_misdirected".to_owned()),
+        };
+        let misdirected = Expected::Refused(Code::SamlResponseMisdirected);
+        assert!(misdirected.is_met_by(&answered(404)));
+        assert!(misdirected.is_met_by(&answered(405)));
+        assert!(!misdirected.is_met_by(&answered(400)));
+        // Near misses of the ACS path keep exactly 404.
+        let near = Outcome::Answered {
+            status: 405,
+            code: Some("acs_path_near_miss".to_owned()),
+        };
+        assert!(!Expected::Refused(Code::AcsPathNearMiss).is_met_by(&near));
+        assert_eq!(
+            misdirected.to_string(),
+            "saml_response_misdirected (404 or 405)"
+        );
+    }
 
     fn hop(status: u16, headers: &[(&str, &str)], set_cookies: &[&str]) -> Hop {
         Hop {
