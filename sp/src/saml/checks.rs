@@ -252,6 +252,14 @@ impl SignedElement {
         }
     }
 
+    /// What `explain` says when this element carries no signature.
+    pub(super) fn unsigned(self) -> &'static str {
+        match self {
+            SignedElement::Response => "the Response is not signed",
+            SignedElement::Assertion => "the Assertion is not signed",
+        }
+    }
+
     /// Names this signature in the rejection's `got`, so that a response signed twice says which
     /// signature failed: "Response signature: digest of the signed element does not match
     /// DigestValue".

@@ -423,16 +423,8 @@ impl Run {
 
     /// A check whose value later checks need: a failure stops the run (explaining, too).
     fn value<T>(&mut self, check: Check, result: Result<T, Rejection>) -> Result<T, Rejection> {
-        match result {
-            Ok(value) => {
-                self.record(check, Outcome::Pass);
-                Ok(value)
-            }
-            Err(rejection) => {
-                self.record(check, Outcome::Fail(rejection.clone()));
-                Err(rejection)
-            }
-        }
+        self.record(check, verdict(&result));
+        result
     }
 
     /// A check that later checks can do without: explaining goes on with `fallback`.
@@ -442,18 +434,10 @@ impl Run {
         result: Result<T, Rejection>,
         fallback: impl FnOnce() -> T,
     ) -> Result<T, Rejection> {
-        match result {
-            Ok(value) => {
-                self.record(check, Outcome::Pass);
-                Ok(value)
-            }
-            Err(rejection) => {
-                self.record(check, Outcome::Fail(rejection.clone()));
-                match self.explaining {
-                    Some(_) => Ok(fallback()),
-                    None => Err(rejection),
-                }
-            }
+        self.record(check, verdict(&result));
+        match (result, &self.explaining) {
+            (Err(_), Some(_)) => Ok(fallback()),
+            (result, _) => result,
         }
     }
 
@@ -461,6 +445,34 @@ impl Run {
     fn pass(&mut self, check: Check, result: Result<(), Rejection>) -> Result<(), Rejection> {
         self.or(check, result, || ())
     }
+}
+
+fn verdict<T>(result: &Result<T, Rejection>) -> Outcome {
+    match result {
+        Ok(_) => Outcome::Pass,
+        Err(rejection) => Outcome::Fail(rejection.clone()),
+    }
+}
+
+/// The signature of `element`, when it carries one: verified (`Some`), refused (the run stops,
+/// or `explain` goes on with `None`), or recorded as not run.
+fn verify_if_signed<'a, 'input>(
+    run: &mut Run,
+    check: Check,
+    element: roxmltree::Node<'a, 'input>,
+    which: SignedElement,
+    trust: &Trust,
+    policy: &Policy,
+) -> Result<Option<xmldsig::Verified<'a, 'input>>, Rejection> {
+    if checks::child(element, DS, "Signature").is_none() {
+        run.record(check, Outcome::NotRun(which.unsigned()));
+        return Ok(None);
+    }
+    run.or(
+        check,
+        trust.verify(element, policy, which).map(Some),
+        || None,
+    )
 }
 
 /// Every pure check after the team is known, in [`Check`]'s order.
@@ -494,22 +506,14 @@ fn run_checks(
     // for wrapper fields (InResponseTo) that an unsigned one cannot. Refusing is the safe answer,
     // and it agrees with xmlsec1. (Only `explain` goes on, reading unverified, to say what else
     // is wrong; it never logs anyone in.)
-    let signed_response = match checks::child(response, DS, "Signature") {
-        Some(_) => run.or(
-            Check::ResponseSignature,
-            trust
-                .verify(response, &policy, SignedElement::Response)
-                .map(Some),
-            || None,
-        )?,
-        None => {
-            run.record(
-                Check::ResponseSignature,
-                Outcome::NotRun("the Response is not signed"),
-            );
-            None
-        }
-    };
+    let signed_response = verify_if_signed(
+        run,
+        Check::ResponseSignature,
+        response,
+        SignedElement::Response,
+        &trust,
+        &policy,
+    )?;
     let response_signature_failed =
         signed_response.is_none() && checks::child(response, DS, "Signature").is_some();
 
@@ -543,22 +547,14 @@ fn run_checks(
         None => assertion,
     };
     let decrypted = decrypted.as_ref().and_then(|d| d.as_ref().ok());
-    let signed_assertion = match checks::child(assertion, DS, "Signature") {
-        Some(_) => run.or(
-            Check::AssertionSignature,
-            trust
-                .verify(assertion, &policy, SignedElement::Assertion)
-                .map(Some),
-            || None,
-        )?,
-        None => {
-            run.record(
-                Check::AssertionSignature,
-                Outcome::NotRun("the Assertion is not signed"),
-            );
-            None
-        }
-    };
+    let signed_assertion = verify_if_signed(
+        run,
+        Check::AssertionSignature,
+        assertion,
+        SignedElement::Assertion,
+        &trust,
+        &policy,
+    )?;
 
     let repeated = scan
         .repeated_id
