@@ -10,6 +10,7 @@ pub mod config;
 pub mod identity;
 pub mod model;
 pub mod saml;
+pub mod scim;
 pub mod store;
 pub mod trust;
 pub mod web;

@@ -111,8 +111,16 @@ async fn canonical_host(State(state): State<AppState>, request: Request, next: N
         .into_response()
 }
 
-/// Every route of the SP.
+/// Every route of the SP. SCIM is nested as its own router, outside the canonical-host
+/// redirect and the HTML fallback: every answer under `/scim/v2` is SCIM JSON.
 pub fn router(state: AppState) -> Router {
+    Router::new()
+        .nest("/scim/v2", crate::scim::router(state.clone()))
+        .merge(html_router(state))
+}
+
+/// The browser-facing routes, the admin API and the HTML fallback.
+fn html_router(state: AppState) -> Router {
     Router::new()
         .route(ACS_PATH, post(acs::consume).get(diagnostics::acs_get))
         .route("/api/saml/login/{team}", get(login::sp_initiated))
