@@ -78,7 +78,7 @@ pub fn fields_from_json(body: &Value) -> Result<GroupFields, ScimError> {
         .as_object()
         .ok_or_else(|| ScimError::InvalidSyntax("a Group is a JSON object".into()))?;
     let display_name = opt_string(object, "displayName", "displayName")?
-        .ok_or_else(|| ScimError::invalid_value("displayName", "is required: the group's name"))?;
+        .ok_or_else(|| ScimError::invalid_value("displayName", "required: the group's name"))?;
     let mut members: Vec<Id> = Vec::new();
     match get_ci(object, "members") {
         None | Some(Value::Null) => {}
@@ -89,9 +89,7 @@ pub fn fields_from_json(body: &Value) -> Result<GroupFields, ScimError> {
                     .as_object()
                     .and_then(|o| opt_string(o, "value", &label).transpose())
                     .transpose()?
-                    .ok_or_else(|| {
-                        ScimError::invalid_value(&label, "is required: the member's id")
-                    })?;
+                    .ok_or_else(|| ScimError::invalid_value(&label, "required: the member's id"))?;
                 let id = Id(value);
                 if !members.contains(&id) {
                     members.push(id);

@@ -142,10 +142,7 @@ pub fn fields_from_json(body: &Value) -> Result<MemberFields, ScimError> {
         .as_object()
         .ok_or_else(|| ScimError::InvalidSyntax("a User is a JSON object".into()))?;
     let user_name = opt_string(object, "userName", "userName")?.ok_or_else(|| {
-        ScimError::invalid_value(
-            "userName",
-            "is required: the member's primary email or login",
-        )
+        ScimError::invalid_value("userName", "required: the member's primary email or login")
     })?;
     if let Err(error) = member_key(&user_name) {
         return Err(ScimError::invalid_value("userName", error.to_string()));
@@ -177,7 +174,7 @@ pub fn fields_from_json(body: &Value) -> Result<MemberFields, ScimError> {
                         .ok_or_else(|| ScimError::invalid_value(&label, "must be an object"))?;
                     Ok(Email {
                         value: opt_string(item, "value", &format!("{label}.value"))?.ok_or_else(
-                            || ScimError::invalid_value(&format!("{label}.value"), "is required"),
+                            || ScimError::invalid_value(&format!("{label}.value"), "required"),
                         )?,
                         kind: opt_string(item, "type", &format!("{label}.type"))?,
                         primary: boolean(
