@@ -133,6 +133,8 @@ enum TeamCommand {
     ApiKey { slug: String },
     /// Show a team: settings, metadata status, certificate expiry
     Show { slug: String },
+    /// List a team's members: userName, active, source (SCIM or JIT), last login
+    Members { slug: String },
 }
 
 fn parse_plan(s: &str) -> Result<Plan, String> {
@@ -263,6 +265,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::Team(TeamCommand::Show { slug }) => {
             print!("{}", admin::show(&store, &slug, now).await?);
+            Ok(())
+        }
+        Command::Team(TeamCommand::Members { slug }) => {
+            let members = admin::members(&store, &slug).await?;
+            print!("{}", admin::render_members(&slug, &members));
             Ok(())
         }
     }
