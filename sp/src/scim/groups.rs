@@ -19,8 +19,6 @@ use super::{ScimError, Shared, json_body, respond};
 use crate::model::{Group, GroupFields, Id};
 use crate::store::SqlWhere;
 
-const WRITE_ATTEMPTS: usize = 20;
-
 pub static PATCH_SCHEMA: PatchSchema = PatchSchema {
     uri: GROUP_SCHEMA,
     attributes: &[
@@ -215,6 +213,42 @@ pub async fn list(
     ))
 }
 
+/// This team's group `id` for [`resource::write_guarded`], with `compute` giving the new
+/// attributes from the current group.
+struct Guarded<'a, F> {
+    state: &'a Shared,
+    team: &'a Id,
+    id: Id,
+    compute: F,
+}
+
+impl<F> resource::GuardedStore for Guarded<'_, F>
+where
+    F: Fn(&Group) -> Result<GroupFields, ScimError> + Sync,
+{
+    type Item = Group;
+
+    async fn read(&self) -> Result<Option<Group>, ScimError> {
+        self.state
+            .app
+            .store
+            .group(self.team, &self.id)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn write(&self, current: &Group) -> Result<Option<Group>, ScimError> {
+        let fields = (self.compute)(current)?;
+        let now = self.state.app.clock.now();
+        self.state
+            .app
+            .store
+            .update_group(self.team, &self.id, current.version, &fields, now)
+            .await
+            .map_err(store_error)
+    }
+}
+
 async fn write_with<F>(
     state: &Shared,
     team: &Id,
@@ -223,37 +257,15 @@ async fn write_with<F>(
     compute: F,
 ) -> Result<Group, ScimError>
 where
-    F: Fn(&Group) -> Result<GroupFields, ScimError>,
+    F: Fn(&Group) -> Result<GroupFields, ScimError> + Sync,
 {
-    let id = Id(id.to_owned());
-    for _ in 0..WRITE_ATTEMPTS {
-        let current = state
-            .app
-            .store
-            .group(team, &id)
-            .await
-            .map_err(store_error)?;
-        let current = current.ok_or_else(|| not_found(&id.0))?;
-        resource::if_match(headers, "Group", current.version)?;
-        let fields = compute(&current)?;
-        let written = state
-            .app
-            .store
-            .update_group(team, &id, current.version, &fields, state.app.clock.now())
-            .await
-            .map_err(store_error)?;
-        if let Some(written) = written {
-            return Ok(written);
-        }
-        if resource::has_if_match(headers) {
-            return Err(ScimError::PreconditionFailed {
-                resource: "Group",
-                expected: resource::etag(current.version),
-            });
-        }
-    }
-    tracing::error!(group = %id, "SCIM write gave up after {WRITE_ATTEMPTS} concurrent changes");
-    Err(ScimError::Internal)
+    let guarded = Guarded {
+        state,
+        team,
+        id: Id(id.to_owned()),
+        compute,
+    };
+    resource::write_guarded("Group", id, headers, &guarded).await
 }
 
 pub async fn replace(
@@ -264,14 +276,7 @@ pub async fn replace(
     body: Body,
 ) -> Result<Response, ScimError> {
     let body = json_body(&headers, body).await?;
-    if let Some(sent) = body.as_object().and_then(|o| get_ci(o, "id"))
-        && sent.as_str() != Some(id.as_str())
-    {
-        return Err(ScimError::Mutability {
-            attribute: "id".into(),
-            kind: "readOnly",
-        });
-    }
+    resource::check_put_id(&body, &id)?;
     let fields = fields_from_json(&body)?;
     let written = write_with(&state, &team.id, &id, &headers, |_| Ok(fields.clone())).await?;
     Ok(group_response(

@@ -59,6 +59,84 @@ pub fn has_if_match(headers: &HeaderMap) -> bool {
     headers.contains_key(header::IF_MATCH)
 }
 
+/// How often a PUT or PATCH re-reads after a concurrent write changed the resource.
+pub const WRITE_ATTEMPTS: usize = 20;
+
+/// A stored resource's version (its ETag).
+pub trait Versioned {
+    fn version(&self) -> i64;
+}
+
+impl Versioned for crate::model::ScimMember {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
+impl Versioned for crate::model::Group {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
+/// One resource's storage as PUT and PATCH use it.
+pub trait GuardedStore {
+    type Item: Versioned + Send + Sync;
+    /// The current state, if the resource exists.
+    fn read(&self) -> impl Future<Output = Result<Option<Self::Item>, ScimError>> + Send;
+    /// Computes the new state from `current` and writes it guarded by `current`'s version;
+    /// `None` when the version changed meanwhile.
+    fn write(
+        &self,
+        current: &Self::Item,
+    ) -> impl Future<Output = Result<Option<Self::Item>, ScimError>> + Send;
+}
+
+/// The write half of PUT and PATCH: reads the resource, checks `If-Match`, and writes the new
+/// state guarded by the version it read. When a concurrent write got in between, it reads and
+/// computes again, so no update is lost; with `If-Match` that is a 412 instead.
+pub async fn write_guarded<S: GuardedStore + Sync>(
+    resource: &'static str,
+    id: &str,
+    headers: &HeaderMap,
+    store: &S,
+) -> Result<S::Item, ScimError> {
+    for _ in 0..WRITE_ATTEMPTS {
+        let current = store.read().await?.ok_or_else(|| ScimError::NotFound {
+            resource,
+            id: id.to_owned(),
+        })?;
+        if_match(headers, resource, current.version())?;
+        if let Some(written) = store.write(&current).await? {
+            return Ok(written);
+        }
+        if has_if_match(headers) {
+            return Err(ScimError::PreconditionFailed {
+                resource,
+                expected: etag(current.version()),
+            });
+        }
+    }
+    tracing::error!(
+        resource,
+        id,
+        "SCIM write gave up after {WRITE_ATTEMPTS} concurrent changes"
+    );
+    Err(ScimError::Internal)
+}
+
+/// A PUT body's `id`: Okta sends the whole object back, so the resource's own id is ignored,
+/// while an id naming another resource is a change of a read-only attribute.
+pub fn check_put_id(body: &Value, id: &str) -> Result<(), ScimError> {
+    match body.as_object().and_then(|o| get_ci(o, "id")) {
+        Some(sent) if sent.as_str() != Some(id) => Err(ScimError::Mutability {
+            attribute: "id".into(),
+            kind: "readOnly",
+        }),
+        _ => Ok(()),
+    }
+}
+
 pub fn instant(t: OffsetDateTime) -> String {
     // A stored time is whole seconds in UTC, which RFC 3339 always formats.
     t.format(&Rfc3339).unwrap_or_default()

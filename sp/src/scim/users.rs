@@ -24,8 +24,6 @@ use crate::store::SqlWhere;
 pub const MAX_STRING_CHARS: usize = 1024;
 /// Most emails per user.
 pub const MAX_EMAILS: usize = 50;
-/// How often a PATCH or PUT re-reads after a concurrent write changed the member.
-const WRITE_ATTEMPTS: usize = 20;
 
 pub static PATCH_SCHEMA: PatchSchema = PatchSchema {
     uri: USER_SCHEMA,
@@ -301,9 +299,42 @@ pub async fn list(
     ))
 }
 
-/// Writes `compute(current)` over the current member, re-reading and recomputing when a
-/// concurrent write got in between (so no update is lost); with `If-Match`, a changed member is
-/// 412 instead.
+/// This team's user `id` for [`resource::write_guarded`], with `compute` giving the new
+/// attributes from the current user.
+struct Guarded<'a, F> {
+    state: &'a Shared,
+    team: &'a Id,
+    id: Id,
+    compute: F,
+}
+
+impl<F> resource::GuardedStore for Guarded<'_, F>
+where
+    F: Fn(&ScimMember) -> Result<MemberFields, ScimError> + Sync,
+{
+    type Item = ScimMember;
+
+    async fn read(&self) -> Result<Option<ScimMember>, ScimError> {
+        self.state
+            .app
+            .store
+            .scim_member(self.team, &self.id)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn write(&self, current: &ScimMember) -> Result<Option<ScimMember>, ScimError> {
+        let fields = (self.compute)(current)?;
+        let now = self.state.app.clock.now();
+        self.state
+            .app
+            .store
+            .update_scim_member(self.team, &self.id, current.version, &fields, now)
+            .await
+            .map_err(store_error)
+    }
+}
+
 async fn write_with<F>(
     state: &Shared,
     team: &Id,
@@ -312,38 +343,15 @@ async fn write_with<F>(
     compute: F,
 ) -> Result<ScimMember, ScimError>
 where
-    F: Fn(&ScimMember) -> Result<MemberFields, ScimError>,
+    F: Fn(&ScimMember) -> Result<MemberFields, ScimError> + Sync,
 {
-    let id = Id(id.to_owned());
-    for _ in 0..WRITE_ATTEMPTS {
-        let current = state
-            .app
-            .store
-            .scim_member(team, &id)
-            .await
-            .map_err(store_error)?;
-        let current = current.ok_or_else(|| not_found(&id.0))?;
-        resource::if_match(headers, "User", current.version)?;
-        let fields = compute(&current)?;
-        let now = state.app.clock.now();
-        let written = state
-            .app
-            .store
-            .update_scim_member(team, &id, current.version, &fields, now)
-            .await
-            .map_err(store_error)?;
-        if let Some(written) = written {
-            return Ok(written);
-        }
-        if resource::has_if_match(headers) {
-            return Err(ScimError::PreconditionFailed {
-                resource: "User",
-                expected: resource::etag(current.version),
-            });
-        }
-    }
-    tracing::error!(member = %id, "SCIM write gave up after {WRITE_ATTEMPTS} concurrent changes");
-    Err(ScimError::Internal)
+    let guarded = Guarded {
+        state,
+        team,
+        id: Id(id.to_owned()),
+        compute,
+    };
+    resource::write_guarded("User", id, headers, &guarded).await
 }
 
 pub async fn replace(
@@ -354,16 +362,7 @@ pub async fn replace(
     body: Body,
 ) -> Result<Response, ScimError> {
     let body = json_body(&headers, body).await?;
-    // Okta sends the whole object back, id and meta included: an id that names another
-    // resource is a change of an immutable attribute, the same id is ignored.
-    if let Some(sent) = body.as_object().and_then(|o| get_ci(o, "id"))
-        && sent.as_str() != Some(id.as_str())
-    {
-        return Err(ScimError::Mutability {
-            attribute: "id".into(),
-            kind: "readOnly",
-        });
-    }
+    resource::check_put_id(&body, &id)?;
     let fields = fields_from_json(&body)?;
     let written = write_with(&state, &team.id, &id, &headers, |_| Ok(fields.clone())).await?;
     tracing::info!(team = %team.slug, member = %id, "SCIM user replaced");

@@ -199,6 +199,10 @@ impl Store {
 
     /// The team's members matching `filter` (alias `m`), ordered by id (stable, so paging visits
     /// each member once), `count` of them from the `offset`-th (0-based).
+    ///
+    /// One statement when the page has rows: the total rides along as a window count, which the
+    /// database computes before LIMIT (this halves the statements of Okta's `userName eq`
+    /// lookup). An empty page past the start asks for the total on its own.
     pub async fn list_scim_members(
         &self,
         team_id: &Id,
@@ -206,34 +210,40 @@ impl Store {
         offset: u64,
         count: u64,
     ) -> Result<Page<ScimMember>, StoreError> {
-        let count_sql = format!(
-            "SELECT COUNT(*) AS n FROM members m WHERE m.team_id = $1 AND ({})",
+        let from = format!(
+            "FROM members m WHERE m.team_id = $1 AND ({})",
             filter.clause
         );
-        let total: i64 = bind_all(sqlx::query(&count_sql).bind(&team_id.0), &filter.binds)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?;
-        let total = u64::try_from(total).unwrap_or(0);
-        if count == 0 || offset >= total {
-            return Ok(Page {
-                total,
-                items: Vec::new(),
-            });
-        }
-        let sql = format!(
-            "SELECT {SCIM_COLUMNS} FROM members m WHERE m.team_id = $1 AND ({}) \
-             ORDER BY m.id LIMIT {count} OFFSET {offset}",
-            filter.clause
-        );
-        let rows = bind_all(sqlx::query(&sql).bind(&team_id.0), &filter.binds)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = if count == 0 {
+            Vec::new()
+        } else {
+            let sql = format!(
+                "SELECT {SCIM_COLUMNS}, COUNT(*) OVER () AS matches {from} \
+                 ORDER BY m.id LIMIT {count} OFFSET {offset}"
+            );
+            bind_all(sqlx::query(&sql).bind(&team_id.0), &filter.binds)
+                .fetch_all(&self.pool)
+                .await?
+        };
+        let total: i64 = match rows.first() {
+            Some(row) => row.try_get("matches")?,
+            None if offset == 0 && count > 0 => 0,
+            None => {
+                let sql = format!("SELECT COUNT(*) AS n {from}");
+                bind_all(sqlx::query(&sql).bind(&team_id.0), &filter.binds)
+                    .fetch_one(&self.pool)
+                    .await?
+                    .try_get("n")?
+            }
+        };
         let items = rows
             .iter()
             .map(scim_member_from_row)
             .collect::<Result<_, _>>()?;
-        Ok(Page { total, items })
+        Ok(Page {
+            total: u64::try_from(total).unwrap_or(0),
+            items,
+        })
     }
 
     /// Every member of the team for the operator, ordered by userName key.
