@@ -99,6 +99,11 @@ async fn scim_then_acs(db: TestDb) {
     let id = okta.create_user("Alice@Corp.com").await;
     assert_eq!(acs(&sp, login_as("alice@corp.com", 2)).await, Ok(()));
 
+    let last_login = |members: Vec<sp::model::MemberOverview>| members[0].last_login;
+    assert_eq!(
+        last_login(admin::members(&sp.store, "acme").await.expect("members")),
+        Some(NOW)
+    );
     let r = okta
         .patch(
             &format!("/Users/{id}"),
@@ -109,6 +114,11 @@ async fn scim_then_acs(db: TestDb) {
     assert_eq!(
         acs(&sp, login_as("alice@corp.com", 3)).await,
         Err("member_inactive".into())
+    );
+    // Deactivation ended her open session too.
+    assert_eq!(
+        last_login(admin::members(&sp.store, "acme").await.expect("members")),
+        None
     );
 
     let r = okta

@@ -137,7 +137,8 @@ impl Store {
 
     /// Replaces the member's writable attributes if its version is still `expected_version`;
     /// `None` when it is not (changed since it was read) or the member is gone, so the caller
-    /// re-reads. [`StoreError::Conflict`] when the new userName is another member's.
+    /// re-reads. [`StoreError::Conflict`] when the new userName is another member's. An
+    /// inactive member's sessions are deleted in the same transaction.
     pub async fn update_scim_member(
         &self,
         team_id: &Id,
@@ -182,6 +183,15 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         insert_emails(&mut tx, team_id, id, &fields.emails).await?;
+        if !fields.active {
+            // Sessions are not re-checked against the member on each request, so a deactivated
+            // member's open sessions end here, with the deactivation, or not at all.
+            sqlx::query("DELETE FROM sessions WHERE member_id = $1 AND team_id = $2")
+                .bind(&id.0)
+                .bind(&team_id.0)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         scim_member_from_row(&row).map(Some)
     }
