@@ -320,24 +320,36 @@ pub async fn delete(
     headers: HeaderMap,
 ) -> Result<Response, ScimError> {
     let id = Id(id);
-    if resource::has_if_match(&headers) {
+    // With If-Match the delete is guarded by the version that matched, so a change in between
+    // is a 412, not a deleted newer version.
+    let version = if resource::has_if_match(&headers) {
         let current = state
             .app
             .store
             .group(&team.id, &id)
             .await
-            .map_err(store_error)?;
-        let current = current.ok_or_else(|| not_found(&id.0))?;
+            .map_err(store_error)?
+            .ok_or_else(|| not_found(&id.0))?;
         resource::if_match(&headers, "Group", current.version)?;
-    }
-    if !state
+        Some(current.version)
+    } else {
+        None
+    };
+    let deleted = state
         .app
         .store
-        .delete_group(&team.id, &id)
+        .delete_group(&team.id, &id, version)
         .await
-        .map_err(store_error)?
-    {
-        return Err(not_found(&id.0));
+        .map_err(store_error)?;
+    match (deleted, version) {
+        (true, _) => {}
+        (false, None) => return Err(not_found(&id.0)),
+        (false, Some(v)) => {
+            return Err(ScimError::PreconditionFailed {
+                resource: "Group",
+                expected: resource::etag(v),
+            });
+        }
     }
     tracing::info!(team = %team.slug, group = %id, "SCIM group deleted");
     Ok(respond_no_content())

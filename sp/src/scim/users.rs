@@ -407,24 +407,36 @@ pub async fn delete(
     headers: HeaderMap,
 ) -> Result<Response, ScimError> {
     let id = Id(id);
-    if resource::has_if_match(&headers) {
+    // With If-Match the delete is guarded by the version that matched, so a change in between
+    // is a 412, not a deleted newer version.
+    let version = if resource::has_if_match(&headers) {
         let current = state
             .app
             .store
             .scim_member(&team.id, &id)
             .await
-            .map_err(store_error)?;
-        let current = current.ok_or_else(|| not_found(&id.0))?;
+            .map_err(store_error)?
+            .ok_or_else(|| not_found(&id.0))?;
         resource::if_match(&headers, "User", current.version)?;
-    }
-    if !state
+        Some(current.version)
+    } else {
+        None
+    };
+    let deleted = state
         .app
         .store
-        .delete_member(&team.id, &id)
+        .delete_member(&team.id, &id, version)
         .await
-        .map_err(store_error)?
-    {
-        return Err(not_found(&id.0));
+        .map_err(store_error)?;
+    match (deleted, version) {
+        (true, _) => {}
+        (false, None) => return Err(not_found(&id.0)),
+        (false, Some(v)) => {
+            return Err(ScimError::PreconditionFailed {
+                resource: "User",
+                expected: resource::etag(v),
+            });
+        }
     }
     tracing::info!(team = %team.slug, member = %id, "SCIM user deleted");
     Ok(respond_no_content())

@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use super::error::write_error;
-use super::scim_members::{Page, SqlWhere, bind_all};
+use super::scim_members::{Page, SqlWhere, bind_all, delete_versioned};
 use super::{Store, StoreError, id_col, secs_floor, time_col};
 use crate::model::{Group, GroupFields, GroupMember, Id, case_key};
 
@@ -112,14 +112,15 @@ impl Store {
         group_from_row(&row, members).map(Some)
     }
 
-    /// Deletes the team's group with this id; false if there was none.
-    pub async fn delete_group(&self, team_id: &Id, id: &Id) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM scim_groups WHERE team_id = $1 AND id = $2")
-            .bind(&team_id.0)
-            .bind(&id.0)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+    /// Deletes the team's group with this id, only if its version is still `version` when one
+    /// is given (`If-Match`); false if no row was deleted.
+    pub async fn delete_group(
+        &self,
+        team_id: &Id,
+        id: &Id,
+        version: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        delete_versioned(&self.pool, "scim_groups", team_id, id, version).await
     }
 
     /// The team's groups matching `filter` (alias `g`), ordered by id; with their members unless

@@ -196,15 +196,16 @@ impl Store {
         scim_member_from_row(&row).map(Some)
     }
 
-    /// Deletes the team's member with this id (its sessions and group memberships go with it);
-    /// false if there was none.
-    pub async fn delete_member(&self, team_id: &Id, id: &Id) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM members WHERE team_id = $1 AND id = $2")
-            .bind(&team_id.0)
-            .bind(&id.0)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+    /// Deletes the team's member with this id (its sessions and group memberships go with it),
+    /// only if its version is still `version` when one is given (`If-Match`); false if no row
+    /// was deleted.
+    pub async fn delete_member(
+        &self,
+        team_id: &Id,
+        id: &Id,
+        version: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        delete_versioned(&self.pool, "members", team_id, id, version).await
     }
 
     /// The team's members matching `filter` (alias `m`), ordered by id (stable, so paging visits
@@ -382,4 +383,24 @@ fn scim_member_from_row(row: &AnyRow) -> Result<ScimMember, StoreError> {
         version: row.try_get("version")?,
         source: source_col(row)?,
     })
+}
+
+/// Deletes a row of a versioned SCIM table (`members`, `scim_groups`), guarded by its version
+/// when one is given.
+pub(crate) async fn delete_versioned(
+    pool: &sqlx::AnyPool,
+    table: &'static str,
+    team_id: &Id,
+    id: &Id,
+    version: Option<i64>,
+) -> Result<bool, StoreError> {
+    let sql = match version {
+        Some(_) => format!("DELETE FROM {table} WHERE team_id = $1 AND id = $2 AND version = $3"),
+        None => format!("DELETE FROM {table} WHERE team_id = $1 AND id = $2"),
+    };
+    let mut query = sqlx::query(&sql).bind(&team_id.0).bind(&id.0);
+    if let Some(version) = version {
+        query = query.bind(version);
+    }
+    Ok(query.execute(pool).await?.rows_affected() > 0)
 }
