@@ -211,9 +211,10 @@ impl Store {
     /// The team's members matching `filter` (alias `m`), ordered by id (stable, so paging visits
     /// each member once), `count` of them from the `offset`-th (0-based).
     ///
-    /// One statement when the page has rows: the total rides along as a window count, which the
-    /// database computes before LIMIT (this halves the statements of Okta's `userName eq`
-    /// lookup). An empty page past the start asks for the total on its own.
+    /// A page that is not full and not past the end tells the total by itself (`offset` plus
+    /// its rows), so Okta's `userName eq` lookup is one statement; only a full page, or an
+    /// empty one past the start, asks for the count (an index-only `COUNT(*)`). A window count
+    /// on the page query would instead materialise every matching row on each page.
     pub async fn list_scim_members(
         &self,
         team_id: &Id,
@@ -228,33 +229,28 @@ impl Store {
         let rows = if count == 0 {
             Vec::new()
         } else {
-            let sql = format!(
-                "SELECT {SCIM_COLUMNS}, COUNT(*) OVER () AS matches {from} \
-                 ORDER BY m.id LIMIT {count} OFFSET {offset}"
-            );
+            let sql =
+                format!("SELECT {SCIM_COLUMNS} {from} ORDER BY m.id LIMIT {count} OFFSET {offset}");
             bind_all(sqlx::query(&sql).bind(&team_id.0), &filter.binds)
                 .fetch_all(&self.pool)
                 .await?
         };
-        let total: i64 = match rows.first() {
-            Some(row) => row.try_get("matches")?,
-            None if offset == 0 && count > 0 => 0,
-            None => {
-                let sql = format!("SELECT COUNT(*) AS n {from}");
-                bind_all(sqlx::query(&sql).bind(&team_id.0), &filter.binds)
-                    .fetch_one(&self.pool)
-                    .await?
-                    .try_get("n")?
-            }
+        let returned = u64::try_from(rows.len()).unwrap_or(u64::MAX);
+        let total = if returned < count && (returned > 0 || offset == 0) {
+            offset + returned
+        } else {
+            let sql = format!("SELECT COUNT(*) AS n {from}");
+            let n: i64 = bind_all(sqlx::query(&sql).bind(&team_id.0), &filter.binds)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("n")?;
+            u64::try_from(n).unwrap_or(0)
         };
         let items = rows
             .iter()
             .map(scim_member_from_row)
             .collect::<Result<_, _>>()?;
-        Ok(Page {
-            total: u64::try_from(total).unwrap_or(0),
-            items,
-        })
+        Ok(Page { total, items })
     }
 
     /// Every member of the team for the operator, ordered by userName key.
