@@ -5,6 +5,7 @@
 //! Run with `cargo bench -p sp --bench scim`. For each backend it seeds a team of
 //! `SSOLAB_BENCH_SCIM_MEMBERS` members (default 100,000; batched INSERTs straight into the
 //! schema, untimed, with the same key columns the store writes) and a second team of 10,000,
+//! runs `ANALYZE`,
 //! serves the SCIM router on 127.0.0.1:0 without the per-team rate limit (whose default budget
 //! of 100 requests per second per team would otherwise be what is measured), and measures:
 //!
@@ -219,6 +220,12 @@ async fn run(backend: &str, url: &str, members: usize, secs: Duration) {
     let seeding = Instant::now();
     seed(url, &large.id, members, now.unix_timestamp()).await;
     seed(url, &small.id, 10_000, now.unix_timestamp()).await;
+    // Statistics, as a database in service has them (PostgreSQL's autovacuum analyses tables
+    // that changed this much; without them its planner guesses on an empty table's estimates).
+    sqlx::raw_sql("ANALYZE")
+        .execute(&mut sqlx::AnyConnection::connect(url).await.expect("connect"))
+        .await
+        .expect("analyze");
     eprintln!(
         "{backend}: seeded {members} + 10000 members in {:.1} s",
         seeding.elapsed().as_secs_f64()
