@@ -552,6 +552,8 @@ async fn scim_is_outside_the_html_site(db: TestDb) {
     .await;
     let okta = sp.team("acme").await;
     okta.get("/Nope").await.assert_error(404, None);
+    okta.get("").await.assert_error(404, None);
+    okta.get("/").await.assert_error(404, None);
     okta.get("/Users/a/b").await.assert_error(404, None);
     okta.send(Method::POST, "/ServiceProviderConfig", Some(json!({})))
         .await

@@ -124,7 +124,9 @@ async fn method_not_allowed(method: Method) -> ScimError {
     }
 }
 
-async fn no_endpoint(uri: Uri) -> ScimError {
+/// The SCIM 404 for any path without an endpoint (also mounted by [`crate::web::router`] on
+/// `/scim/v2/` with its trailing slash, which the nested router does not receive).
+pub async fn no_endpoint(uri: Uri) -> ScimError {
     ScimError::NoEndpoint {
         path: uri.path().to_owned(),
     }

@@ -116,6 +116,7 @@ async fn canonical_host(State(state): State<AppState>, request: Request, next: N
 pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/scim/v2", crate::scim::router(state.clone()))
+        .route("/scim/v2/", axum::routing::any(crate::scim::no_endpoint))
         .merge(html_router(state))
 }
 
