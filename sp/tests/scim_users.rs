@@ -345,6 +345,16 @@ async fn patch_in_entra_shapes(db: TestDb) {
     // The enterprise manager (not kept) is accepted and ignored.
     let r = entra.patch(&path, json!([{"op": "add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": "m-1"}])).await;
     assert_eq!(r.status, StatusCode::OK);
+    // Entra's validator replaces and removes the manager too: accepted, nothing kept.
+    let manager = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager";
+    for ops in [
+        json!([{"op": "Replace", "path": manager, "value": {"value": "m-2"}}]),
+        json!([{"op": "Remove", "path": manager}]),
+    ] {
+        let r = entra.patch(&path, ops).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert!(r.body.get(manager).is_none(), "{}", r.text);
+    }
     // Remove without a path: noTarget, and nothing changed.
     let before = entra.get(&path).await.body;
     entra
