@@ -341,3 +341,39 @@ fn describe_cache(out: &mut String, cache: Option<&MetadataCache>) {
         instant(cache.next_refresh_at)
     ));
 }
+
+/// A team's members for the operator (`sp team members SLUG`, `GET /admin/teams/{slug}/members`),
+/// ordered by userName.
+pub async fn members(
+    store: &Store,
+    slug: &str,
+) -> Result<Vec<crate::model::MemberOverview>, AdminError> {
+    let team = team(store, slug).await?;
+    Ok(store.member_overview(&team.id).await?)
+}
+
+/// [`members`] as the table `sp team members SLUG` prints: userName, active, source (SCIM or
+/// JIT) and last login (the start of the latest stored session).
+pub fn render_members(slug: &str, members: &[crate::model::MemberOverview]) -> String {
+    let width = members
+        .iter()
+        .map(|m| m.user_name.chars().count())
+        .chain(["userName".len()])
+        .max()
+        .unwrap_or(8);
+    let mut out = format!("team {slug}: {} members\n", members.len());
+    out.push_str(&format!(
+        "{:<width$}  {:<8}  {:<6}  last login\n",
+        "userName", "active", "source"
+    ));
+    for m in members {
+        out.push_str(&format!(
+            "{:<width$}  {:<8}  {:<6}  {}\n",
+            m.user_name,
+            if m.active { "active" } else { "inactive" },
+            m.source.as_str().to_ascii_uppercase(),
+            m.last_login.map_or_else(|| "never".to_owned(), instant),
+        ));
+    }
+    out
+}

@@ -1,8 +1,8 @@
 //! The ssolab Service Provider: SAML 2.0 Web Browser SSO for many teams through one ACS, sessions,
-//! and (in a later issue) a SCIM 2.0 server whose users are team members; on SQLite or PostgreSQL.
+//! and a SCIM 2.0 server whose users are team members; on SQLite or PostgreSQL.
 //!
 //! Layout: [`model`] (teams, settings, members), [`store`] (sqlx storage), [`saml`] (metadata,
-//! the validation pipeline, AuthnRequests).
+//! the validation pipeline, AuthnRequests), [`scim`] (Users, Groups, discovery).
 
 pub mod admin;
 pub mod clock;
@@ -10,6 +10,7 @@ pub mod config;
 pub mod identity;
 pub mod model;
 pub mod saml;
+pub mod scim;
 pub mod store;
 pub mod trust;
 pub mod web;

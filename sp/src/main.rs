@@ -157,6 +157,8 @@ enum TeamCommand {
     ApiKey { slug: String },
     /// Show a team: settings, metadata status, certificate expiry
     Show { slug: String },
+    /// List a team's members: userName, active, source (SCIM or JIT), last login
+    Members { slug: String },
 }
 
 /// The plans, listed in `--help` and in the error for any other value.
@@ -306,6 +308,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::Team(TeamCommand::Show { slug }) => {
             print!("{}", admin::show(&store, &slug, now).await?);
+            Ok(())
+        }
+        Command::Team(TeamCommand::Members { slug }) => {
+            let members = admin::members(&store, &slug).await?;
+            print!("{}", admin::render_members(&slug, &members));
             Ok(())
         }
     }

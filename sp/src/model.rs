@@ -178,3 +178,111 @@ pub fn valid_slug(slug: &str) -> bool {
         && !slug.starts_with('-')
         && !slug.ends_with('-')
 }
+
+/// One email of a member, as SCIM carries it (`emails[]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub value: String,
+    /// `work`, `home`, `other`… as the client sent it.
+    pub kind: Option<String>,
+    pub primary: bool,
+}
+
+/// Who created a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberSource {
+    /// A first SSO login (JIT provisioning).
+    Jit,
+    /// A SCIM client.
+    Scim,
+}
+
+impl MemberSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberSource::Jit => "jit",
+            MemberSource::Scim => "scim",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MemberSource> {
+        match s {
+            "jit" => Some(MemberSource::Jit),
+            "scim" => Some(MemberSource::Scim),
+            _ => None,
+        }
+    }
+}
+
+/// The writable attributes of a SCIM User, validated: what POST, PUT and PATCH store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberFields {
+    pub user_name: String,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub display_name: Option<String>,
+    pub external_id: Option<String>,
+    pub active: bool,
+    pub emails: Vec<Email>,
+}
+
+/// A member as SCIM sees it: the member, its emails, its version (the ETag) and its origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimMember {
+    pub member: Member,
+    pub emails: Vec<Email>,
+    /// Bumped by every write.
+    pub version: i64,
+    pub source: MemberSource,
+}
+
+/// What the operator sees of a member (`sp team members SLUG`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberOverview {
+    pub id: Id,
+    pub user_name: String,
+    pub active: bool,
+    pub source: MemberSource,
+    /// The start of the member's latest session still stored (sessions are purged after they
+    /// expire, so an old login may show as none).
+    pub last_login: Option<OffsetDateTime>,
+}
+
+/// The writable attributes of a SCIM Group, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupFields {
+    pub display_name: String,
+    pub external_id: Option<String>,
+    /// Member ids, each a member of the group's team, without repeats.
+    pub members: Vec<Id>,
+}
+
+/// A member of a group as a Group resource lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupMember {
+    pub id: Id,
+    /// The member's displayName, else its userName.
+    pub display: String,
+}
+
+/// A SCIM Group of a team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub id: Id,
+    pub team_id: Id,
+    pub display_name: String,
+    pub external_id: Option<String>,
+    /// Ordered by member id; empty when listed without members.
+    pub members: Vec<GroupMember>,
+    pub version: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// The comparison key of a SCIM attribute whose `caseExact` is false (displayName, name.*,
+/// emails): ASCII letters lower-cased, every other code point kept, as
+/// [`crate::identity::member_key`] does for userName, so that the application, SQLite and
+/// PostgreSQL all agree on what is equal.
+pub fn case_key(value: &str) -> String {
+    value.to_ascii_lowercase()
+}

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::error::write_error;
 use super::{Store, StoreError, flag, flag_col, id_col, secs_floor, time_col, truncate};
-use crate::model::{Id, Member};
+use crate::model::{Id, Member, case_key};
 
 const MEMBER_COLUMNS: &str = "id, team_id, user_name, given_name, family_name, display_name, \
                               external_id, active, created_at, updated_at";
@@ -66,8 +66,9 @@ impl Store {
         };
         sqlx::query(
             "INSERT INTO members (id, team_id, user_name, user_name_key, given_name, family_name, \
-             display_name, external_id, active, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+             display_name, external_id, active, created_at, updated_at, display_name_key, \
+             given_name_key, family_name_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13)",
         )
         .bind(&member.id.0)
         .bind(&team_id.0)
@@ -79,6 +80,10 @@ impl Store {
         .bind(member.external_id.as_deref())
         .bind(flag(member.active))
         .bind(secs_floor(now))
+        // The caseExact=false keys SCIM filters compare (migration 0004).
+        .bind(member.display_name.as_deref().map(case_key))
+        .bind(member.given_name.as_deref().map(case_key))
+        .bind(member.family_name.as_deref().map(case_key))
         .execute(&self.pool)
         .await
         .map_err(|err| {

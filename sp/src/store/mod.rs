@@ -31,10 +31,12 @@
 
 mod api_keys;
 mod error;
+mod groups;
 mod members;
 mod metadata;
 mod replay;
 mod requests;
+mod scim_members;
 mod sessions;
 mod sso;
 mod teams;
@@ -43,6 +45,7 @@ pub use error::StoreError;
 pub use members::NewMember;
 pub use metadata::MetadataCache;
 pub use replay::ReplayOutcome;
+pub use scim_members::{Page, SqlValue, SqlWhere};
 pub use sessions::SessionRow;
 
 use std::str::FromStr;

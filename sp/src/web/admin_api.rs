@@ -13,6 +13,7 @@
 //! | `PUT /admin/teams/{slug}/sso`        | `issuer`, `metadata_xml` or `metadata_url`, `allow_idp_initiated`?, `provisioning`?, `allow_sha1`?, `member_key`?, `encrypted_assertions`? | 200 settings, `warnings` and `show` |
 //! | `POST /admin/teams/{slug}/api-keys`  | none                                          | 201 `{"api_key": …}` (shown once) |
 //! | `GET /admin/teams/{slug}`            | none                                          | 200 `{"slug": …, "show": …, "metadata_fetch": …}` |
+//! | `GET /admin/teams/{slug}/members`    | none                                          | 200 `{"slug": …, "members": […], "show": …}` |
 //!
 //! Defaults follow the CLI: `plan` "custom", `api_access` and `scim` false on create;
 //! `allow_idp_initiated` true, `provisioning` "jit", `allow_sha1` false, `member_key` "email", `encrypted_assertions` false on SSO. `PUT …/plan`
@@ -623,6 +624,34 @@ fn metadata_fetch_json(cache: &MetadataCache) -> Value {
     })
 }
 
+/// `GET /admin/teams/{slug}/members`: [`admin::members`], each member's userName, active flag,
+/// source and last login, plus the table `sp team members SLUG` prints.
+async fn team_members(
+    _: Operator,
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let slug = slug_of(path)?;
+    let members = admin::members(&state.store, &slug).await?;
+    let list: Vec<Value> = members
+        .iter()
+        .map(|m| {
+            json!({
+                "id": m.id.0,
+                "user_name": m.user_name,
+                "active": m.active,
+                "source": m.source.as_str(),
+                "last_login": m.last_login.and_then(|t| t.format(&Rfc3339).ok()),
+            })
+        })
+        .collect();
+    let show = admin::render_members(&slug, &members);
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "slug": slug, "members": list, "show": show }),
+    ))
+}
+
 /// The admin routes, with their paths under `/admin`; merged into [`crate::web::router`].
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -631,6 +660,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/teams/{slug}/plan", put(set_plan))
         .route("/admin/teams/{slug}/sso", put(set_sso))
         .route("/admin/teams/{slug}/api-keys", post(issue_api_key))
+        .route("/admin/teams/{slug}/members", get(team_members))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 

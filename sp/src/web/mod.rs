@@ -177,8 +177,17 @@ async fn redirects(State(state): State<AppState>, request: Request, next: Next) 
     response
 }
 
-/// Every route of the SP.
+/// Every route of the SP. SCIM is nested as its own router, outside the canonical-host
+/// redirect and the HTML fallback: every answer under `/scim/v2` is SCIM JSON.
 pub fn router(state: AppState) -> Router {
+    Router::new()
+        .nest("/scim/v2", crate::scim::router(state.clone()))
+        .route("/scim/v2/", axum::routing::any(crate::scim::no_endpoint))
+        .merge(html_router(state))
+}
+
+/// The browser-facing routes, the admin API and the HTML fallback.
+fn html_router(state: AppState) -> Router {
     Router::new()
         // POST only: every other method lands in `diagnostics::method_not_allowed`, with the
         // `Allow: POST` header axum adds.

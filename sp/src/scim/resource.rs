@@ -1,0 +1,408 @@
+//! What Users and Groups share: case-insensitive attribute access, `meta`, ETags and
+//! `If-Match`, list parameters and ListResponse, `attributes`/`excludedAttributes`.
+
+use axum::http::{HeaderMap, header};
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::filter::{Filter, parse_filter};
+use super::{DEFAULT_COUNT, MAX_COUNT, ScimError};
+
+pub const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+
+/// The value of `key` in `object`, compared case-insensitively (RFC 7643 §2.1: attribute names
+/// are case-insensitive).
+pub fn get_ci<'v>(object: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    object
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v)
+}
+
+/// The key of `object` equal to `key` case-insensitively, as spelled there.
+pub fn key_ci(object: &Map<String, Value>, key: &str) -> Option<String> {
+    object.keys().find(|k| k.eq_ignore_ascii_case(key)).cloned()
+}
+
+/// A weak ETag of a version.
+pub fn etag(version: i64) -> String {
+    format!("W/\"{version}\"")
+}
+
+/// Whether an `If-Match` header (absent: yes) admits `version`.
+pub fn if_match(
+    headers: &HeaderMap,
+    resource: &'static str,
+    version: i64,
+) -> Result<(), ScimError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(());
+    };
+    let text = value.to_str().unwrap_or("");
+    let matches = text.split(',').map(str::trim).any(|tag| {
+        tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == version.to_string()
+    });
+    if matches {
+        Ok(())
+    } else {
+        Err(ScimError::PreconditionFailed {
+            resource,
+            expected: text.to_owned(),
+        })
+    }
+}
+
+/// Whether the request names a version with `If-Match` (then a concurrent change is a 412, not
+/// a retry).
+pub fn has_if_match(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::IF_MATCH)
+}
+
+/// How often a PUT or PATCH re-reads after a concurrent write changed the resource.
+pub const WRITE_ATTEMPTS: usize = 20;
+
+/// A stored resource's version (its ETag).
+pub trait Versioned {
+    fn version(&self) -> i64;
+}
+
+impl Versioned for crate::model::ScimMember {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
+impl Versioned for crate::model::Group {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
+/// One resource's storage as PUT and PATCH use it.
+pub trait GuardedStore {
+    type Item: Versioned + Send + Sync;
+    /// The current state, if the resource exists.
+    fn read(&self) -> impl Future<Output = Result<Option<Self::Item>, ScimError>> + Send;
+    /// Computes the new state from `current` and writes it guarded by `current`'s version;
+    /// `None` when the version changed meanwhile.
+    fn write(
+        &self,
+        current: &Self::Item,
+    ) -> impl Future<Output = Result<Option<Self::Item>, ScimError>> + Send;
+}
+
+/// The write half of PUT and PATCH: reads the resource, checks `If-Match`, and writes the new
+/// state guarded by the version it read. When a concurrent write got in between, it reads and
+/// computes again, so no update is lost; with `If-Match` that is a 412 instead.
+pub async fn write_guarded<S: GuardedStore + Sync>(
+    resource: &'static str,
+    id: &str,
+    headers: &HeaderMap,
+    store: &S,
+) -> Result<S::Item, ScimError> {
+    for _ in 0..WRITE_ATTEMPTS {
+        let current = store.read().await?.ok_or_else(|| ScimError::NotFound {
+            resource,
+            id: id.to_owned(),
+        })?;
+        if_match(headers, resource, current.version())?;
+        if let Some(written) = store.write(&current).await? {
+            return Ok(written);
+        }
+        if has_if_match(headers) {
+            return Err(ScimError::PreconditionFailed {
+                resource,
+                expected: etag(current.version()),
+            });
+        }
+    }
+    tracing::error!(
+        resource,
+        id,
+        "SCIM write gave up after {WRITE_ATTEMPTS} concurrent changes"
+    );
+    Err(ScimError::Internal)
+}
+
+/// A PUT body's `id`: Okta sends the whole object back, so the resource's own id is ignored,
+/// while an id naming another resource is a change of a read-only attribute.
+pub fn check_put_id(body: &Value, id: &str) -> Result<(), ScimError> {
+    match body.as_object().and_then(|o| get_ci(o, "id")) {
+        Some(sent) if sent.as_str() != Some(id) => Err(ScimError::Mutability {
+            attribute: "id".into(),
+            kind: "readOnly",
+        }),
+        _ => Ok(()),
+    }
+}
+
+pub fn instant(t: OffsetDateTime) -> String {
+    // A stored time is whole seconds in UTC, which RFC 3339 always formats.
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+pub fn meta(
+    resource_type: &str,
+    created: OffsetDateTime,
+    modified: OffsetDateTime,
+    location: &str,
+    version: i64,
+) -> Value {
+    json!({
+        "resourceType": resource_type,
+        "created": instant(created),
+        "lastModified": instant(modified),
+        "location": location,
+        "version": etag(version),
+    })
+}
+
+/// The absolute URL of `/scim/v2/{path}` under the SP's public base URL.
+pub fn location(base_url: &str, path: &str) -> String {
+    format!("{}/scim/v2/{path}", base_url.trim_end_matches('/'))
+}
+
+/// The query of a list request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListQuery {
+    pub filter: Option<Filter>,
+    /// 1-based.
+    pub start_index: u64,
+    pub count: u64,
+    pub projection: Projection,
+}
+
+/// Which attributes to return.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Projection {
+    pub attributes: Vec<String>,
+    pub excluded: Vec<String>,
+}
+
+impl Projection {
+    /// From `attributes` and `excludedAttributes` query values (comma-separated paths; a
+    /// schema URN prefix is dropped).
+    pub fn parse(attributes: Option<&str>, excluded: Option<&str>) -> Projection {
+        let list = |s: Option<&str>| -> Vec<String> {
+            s.unwrap_or("")
+                .split(',')
+                .map(|p| {
+                    let p = p.trim();
+                    if p.get(..4).is_some_and(|s| s.eq_ignore_ascii_case("urn:")) {
+                        p.rsplit(':').next().unwrap_or(p).to_owned()
+                    } else {
+                        p.to_owned()
+                    }
+                })
+                .filter(|p| !p.is_empty())
+                .collect()
+        };
+        Projection {
+            attributes: list(attributes),
+            excluded: list(excluded),
+        }
+    }
+
+    /// Whether the top-level attribute `name` is returned at all.
+    pub fn includes(&self, name: &str) -> bool {
+        let top = |p: &String| p.split('.').next().unwrap_or("").eq_ignore_ascii_case(name);
+        if !self.attributes.is_empty() {
+            return self.attributes.iter().any(top);
+        }
+        !self.excluded.iter().any(|p| p.eq_ignore_ascii_case(name))
+    }
+
+    /// Applies the projection to a resource. `id` and `schemas` are always returned
+    /// (RFC 7643 `returned: always`).
+    pub fn apply(&self, resource: Value) -> Value {
+        let Value::Object(full) = resource else {
+            return resource;
+        };
+        let always = |k: &str| k == "id" || k == "schemas";
+        let mut out = Map::new();
+        if self.attributes.is_empty() {
+            out = full;
+            for path in &self.excluded {
+                remove_path(&mut out, path, &always);
+            }
+            return Value::Object(out);
+        }
+        for (k, v) in &full {
+            if always(k) {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+        for path in &self.attributes {
+            let (top, sub) = match path.split_once('.') {
+                Some((t, s)) => (t, Some(s)),
+                None => (path.as_str(), None),
+            };
+            let Some(key) = key_ci(&full, top) else {
+                continue;
+            };
+            match (sub, &full[&key]) {
+                (None, v) => {
+                    out.insert(key, v.clone());
+                }
+                (Some(sub), Value::Object(inner)) => {
+                    if let Some(sub_key) = key_ci(inner, sub) {
+                        let entry = out.entry(key).or_insert_with(|| Value::Object(Map::new()));
+                        if let Value::Object(target) = entry {
+                            target.insert(sub_key.clone(), inner[&sub_key].clone());
+                        }
+                    }
+                }
+                (Some(sub), Value::Array(items)) => {
+                    let picked: Vec<Value> = items
+                        .iter()
+                        .filter_map(|item| {
+                            let item = item.as_object()?;
+                            let sub_key = key_ci(item, sub)?;
+                            Some(json!({ sub_key.clone(): item[&sub_key].clone() }))
+                        })
+                        .collect();
+                    out.insert(key, Value::Array(picked));
+                }
+                _ => {}
+            }
+        }
+        Value::Object(out)
+    }
+}
+
+fn remove_path(object: &mut Map<String, Value>, path: &str, always: &dyn Fn(&str) -> bool) {
+    let (top, sub) = match path.split_once('.') {
+        Some((t, s)) => (t, Some(s)),
+        None => (path, None),
+    };
+    let Some(key) = key_ci(object, top) else {
+        return;
+    };
+    if always(&key) {
+        return;
+    }
+    match sub {
+        None => {
+            object.remove(&key);
+        }
+        Some(sub) => match object.get_mut(&key) {
+            Some(Value::Object(inner)) => {
+                if let Some(k) = key_ci(inner, sub) {
+                    inner.remove(&k);
+                }
+            }
+            Some(Value::Array(items)) => {
+                for item in items.iter_mut() {
+                    if let Value::Object(inner) = item
+                        && let Some(k) = key_ci(inner, sub)
+                    {
+                        inner.remove(&k);
+                    }
+                }
+            }
+            _ => {}
+        },
+    }
+}
+
+/// Reads a list request's query string (`+` and `%20` are spaces). Parameter names are
+/// matched case-insensitively. RFC 7644 §3.4.2.4: `startIndex` below 1 is 1, `count` below 0
+/// is 0; `count` above [`MAX_COUNT`] is capped.
+pub fn list_query(raw: Option<&str>) -> Result<ListQuery, ScimError> {
+    let mut filter = None;
+    let mut start_index = 1u64;
+    let mut count = DEFAULT_COUNT;
+    let (mut attributes, mut excluded) = (None, None);
+    for (name, value) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        let integer = |what: &str| -> Result<i64, ScimError> {
+            value
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| ScimError::invalid_value(what, format!("{value:?} is not an integer")))
+        };
+        match name.to_ascii_lowercase().as_str() {
+            "filter" => {
+                let parsed = parse_filter(&value).map_err(|e| ScimError::InvalidFilter {
+                    position: e.position,
+                    reason: e.reason,
+                })?;
+                filter = Some(parsed);
+            }
+            "startindex" => start_index = u64::try_from(integer("startIndex")?.max(1)).unwrap_or(1),
+            "count" => {
+                count = u64::try_from(integer("count")?.max(0))
+                    .unwrap_or(0)
+                    .min(MAX_COUNT);
+            }
+            "attributes" => attributes = Some(value.into_owned()),
+            "excludedattributes" => excluded = Some(value.into_owned()),
+            // sortBy/sortOrder are not supported (advertised so); other parameters are ignored.
+            _ => {}
+        }
+    }
+    Ok(ListQuery {
+        filter,
+        start_index,
+        count,
+        projection: Projection::parse(attributes.as_deref(), excluded.as_deref()),
+    })
+}
+
+/// A ListResponse: `itemsPerPage` is the number of resources returned.
+pub fn list_response(total: u64, start_index: u64, resources: Vec<Value>) -> Value {
+    json!({
+        "schemas": [LIST_SCHEMA],
+        "totalResults": total,
+        "startIndex": start_index,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pagination_parameters_are_clamped_as_rfc_7644_says() {
+        let q = list_query(Some("startIndex=0&count=-5")).expect("parses");
+        assert_eq!((q.start_index, q.count), (1, 0));
+        let q = list_query(Some("StartIndex=7&COUNT=100000")).expect("parses");
+        assert_eq!((q.start_index, q.count), (7, MAX_COUNT));
+        let q = list_query(None).expect("parses");
+        assert_eq!((q.start_index, q.count), (1, DEFAULT_COUNT));
+        let err = list_query(Some("count=ten")).expect_err("not a number");
+        assert_eq!(err.scim_type(), Some("invalidValue"));
+    }
+
+    #[test]
+    fn plus_and_percent_20_are_spaces_in_filters() {
+        let a = list_query(Some("filter=userName+eq+%22a%40b.c%22")).expect("parses");
+        let b = list_query(Some("filter=userName%20eq%20%22a%40b.c%22")).expect("parses");
+        assert_eq!(a.filter, b.filter);
+        assert!(a.filter.is_some());
+    }
+
+    #[test]
+    fn malformed_filter_names_the_position() {
+        let err = list_query(Some("filter=userName+eq")).expect_err("malformed");
+        assert_eq!(err.scim_type(), Some("invalidFilter"));
+        assert!(err.to_string().contains("position 12"), "{err}");
+    }
+
+    #[test]
+    fn projection_keeps_id_and_schemas() {
+        let user = json!({"schemas": ["s"], "id": "1", "userName": "a", "name": {"givenName": "A", "familyName": "B"}, "emails": [{"value": "a", "type": "work"}]});
+        let p = Projection::parse(Some("name.givenName,EMAILS.value"), None);
+        assert_eq!(
+            p.apply(user.clone()),
+            json!({"schemas": ["s"], "id": "1", "name": {"givenName": "A"}, "emails": [{"value": "a"}]})
+        );
+        let p = Projection::parse(None, Some("emails,name.familyName,id"));
+        assert_eq!(
+            p.apply(user),
+            json!({"schemas": ["s"], "id": "1", "userName": "a", "name": {"givenName": "A"}})
+        );
+    }
+}
