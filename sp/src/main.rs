@@ -101,8 +101,10 @@ enum TeamCommand {
         /// The plan; SAML SSO needs custom
         #[arg(long, default_value = "custom", value_parser = plan_parser())]
         plan: Plan,
+        /// API access: the team gets an API key (printed once), which SCIM clients send
         #[arg(long)]
         api_access: bool,
+        /// SCIM provisioning at /scim/v2 (needs --api-access too)
         #[arg(long)]
         scim: bool,
     },
