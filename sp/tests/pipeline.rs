@@ -141,6 +141,73 @@ fn an_encrypted_assertion_needs_the_issuer_on_the_response_since_nothing_is_decr
     assert_rejected(acs.post_spec(&spec), Code::UnknownIssuer);
 }
 
+/// `xml` with one base64 character of the EncryptedData's CipherValue (the last CipherValue of
+/// the document) changed, `at` characters into it (negative: from its end).
+fn tamper_ciphertext(xml: &str, at: isize) -> String {
+    let open = "<xenc:CipherValue>";
+    let start = xml.rfind(open).expect("a CipherValue") + open.len();
+    let end = start + xml[start..].find('<').expect("closed");
+    let index = if at >= 0 {
+        start + at as usize
+    } else {
+        end - at.unsigned_abs()
+    };
+    let old = xml.as_bytes()[index];
+    let new = if old == b'A' { 'B' } else { 'A' };
+    format!("{}{new}{}", &xml[..index], &xml[index + 1..])
+}
+
+#[test]
+fn every_failure_after_the_key_is_used_answers_alike() {
+    // The setting of Jager and Somorovsky's attack on XML Encryption (2011): an attacker who
+    // can tell a padding error from a parse error learns the plaintext block by block. Every
+    // failure from the private-key operation onward must give the client one code and one hint
+    // (the status follows from the code); only the log's `got` may differ.
+    use base64::Engine;
+    let b64 = |xml: &str| base64::engine::general_purpose::STANDARD.encode(xml);
+    let gcm = ResponseSpec::valid().signed(Signing::Assertion).encrypted();
+    let mut cbc = gcm.clone();
+    cbc.encryption.cipher = xmldsig::BlockCipher::Aes128Cbc;
+    assert_accepted(Acs::new().post_spec(&gcm));
+    assert_accepted(Acs::new().post_spec(&cbc));
+    let mut other_key = Acs::new();
+    other_key.sp.decryption_key = Some(FixtureKey::RsaNext.private_key().clone());
+    let (gcm_xml, cbc_xml) = (gcm.xml(), cbc.xml());
+    let cases: Vec<(&str, Result<Login, sp::saml::rejection::Rejection>)> = vec![
+        ("the key does not unwrap", other_key.post_spec(&gcm)),
+        (
+            "GCM tag",
+            Acs::new().post(&b64(&tamper_ciphertext(&gcm_xml, 40))),
+        ),
+        (
+            "CBC padding",
+            Acs::new().post(&b64(&tamper_ciphertext(&cbc_xml, -6))),
+        ),
+        // A changed IV changes the first plaintext block: padding passes, the XML does not.
+        (
+            "CBC plaintext",
+            Acs::new().post(&b64(&tamper_ciphertext(&cbc_xml, 2))),
+        ),
+        ("CBC with the wrong key", other_key.post_spec(&cbc)),
+    ];
+    let mut answers = std::collections::BTreeSet::new();
+    let mut details = std::collections::BTreeSet::new();
+    for (label, result) in cases {
+        let r = assert_rejected_in(label, result, Code::DecryptionFailed);
+        answers.insert((r.code, r.hint.clone()));
+        details.insert(r.got.clone());
+    }
+    assert_eq!(
+        answers.len(),
+        1,
+        "one answer for every failure: {answers:?}"
+    );
+    assert!(
+        details.len() > 1,
+        "the log still tells them apart: {details:?}"
+    );
+}
+
 #[test]
 fn decrypts_only_for_a_team_that_expects_encrypted_assertions() {
     let spec = ResponseSpec::valid().signed(Signing::Assertion).encrypted();
