@@ -37,8 +37,9 @@ use xmldsig::{Certificate, Limits};
 
 /// Namespace of SAML 2.0 metadata elements (`md:`).
 pub const MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
-/// The `protocolSupportEnumeration` entry of an IdP that speaks SAML 2.0.
-pub const SAML2_PROTOCOL: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+/// The `protocolSupportEnumeration` entry of an IdP that speaks SAML 2.0: the protocol's
+/// namespace URI, which `xmldsig::ns` holds.
+pub const SAML2_PROTOCOL: &str = xmldsig::ns::SAML_PROTOCOL;
 /// Binding URI: the AuthnRequest travels in the query string of a redirect.
 pub const BINDING_HTTP_REDIRECT: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
 /// Binding URI: the AuthnRequest travels in an auto-submitted form.
