@@ -1,6 +1,7 @@
 //! The SCIM enterprise User extension (RFC 7643 §4.3) over real HTTP, on SQLite and
 //! PostgreSQL: stored by POST, PUT and PATCH in Okta's and Entra's shapes, returned by GET and
-//! lists, and bad types refused with `invalidValue` naming the attribute.
+//! lists (with `attributes`/`excludedAttributes`), and bad types refused with `invalidValue`
+//! naming the attribute.
 
 mod db;
 mod scim_support;
@@ -213,10 +214,60 @@ async fn patch_reaches_the_extension_in_every_shape(db: TestDb) {
     assert_eq!(got, None);
 }
 
+async fn projection_reaches_extension_attributes(db: TestDb) {
+    let sp = server(&db).await;
+    let okta = sp.team("acme").await;
+    let (id, _) = create(&okta, user_with("a@corp.com", full_extension())).await;
+    let path = format!("/Users/{id}");
+    let department = format!("{ENTERPRISE}:department");
+    let r = okta.get(&format!("{path}?attributes={department}")).await;
+    assert_eq!(
+        r.body,
+        json!({"schemas": [USER, ENTERPRISE], "id": id, ENTERPRISE: {"department": "Tour Operations"}})
+    );
+    let r = okta
+        .get(&format!(
+            "{path}?attributes=userName,{ENTERPRISE}:manager.value"
+        ))
+        .await;
+    assert_eq!(
+        r.body[ENTERPRISE],
+        json!({"manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d"}})
+    );
+    assert_eq!(r.body["userName"], "a@corp.com");
+    let r = okta.get(&format!("/Users?attributes={ENTERPRISE}")).await;
+    assert_eq!(r.body["Resources"][0][ENTERPRISE], full_extension());
+    assert!(r.body["Resources"][0].get("userName").is_none());
+    // Excluded: one attribute, then the whole extension.
+    let r = okta
+        .get(&format!("{path}?excludedAttributes={department}"))
+        .await;
+    let mut expected = full_extension();
+    expected
+        .as_object_mut()
+        .expect("object")
+        .remove("department");
+    assert_eq!(r.body[ENTERPRISE], expected);
+    assert_eq!(r.body["userName"], "a@corp.com");
+    let r = okta
+        .get(&format!("{path}?excludedAttributes={ENTERPRISE}"))
+        .await;
+    assert!(r.body.get(ENTERPRISE).is_none(), "{}", r.text);
+    // Positive control: a core attribute under the core URN still projects.
+    let r = okta
+        .get(&format!("{path}?attributes={USER}:userName"))
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"schemas": [USER, ENTERPRISE], "id": id, "userName": "a@corp.com"})
+    );
+}
+
 on_both_backends!(
     post_stores_and_get_returns_the_extension,
     unknown_sub_attributes_are_ignored_and_empty_ones_dropped,
     bad_types_are_invalid_values_naming_the_attribute,
     put_replaces_the_extension,
     patch_reaches_the_extension_in_every_shape,
+    projection_reaches_extension_attributes,
 );
