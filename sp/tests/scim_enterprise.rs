@@ -1,7 +1,7 @@
 //! The SCIM enterprise User extension (RFC 7643 §4.3) over real HTTP, on SQLite and
 //! PostgreSQL: stored by POST, PUT and PATCH in Okta's and Entra's shapes, returned by GET and
-//! lists (with `attributes`/`excludedAttributes`), and bad types refused with `invalidValue`
-//! naming the attribute.
+//! lists (with `attributes`/`excludedAttributes`), advertised in /Schemas and /ResourceTypes,
+//! and bad types refused with `invalidValue` naming the attribute.
 
 mod db;
 mod scim_support;
@@ -263,6 +263,46 @@ async fn projection_reaches_extension_attributes(db: TestDb) {
     );
 }
 
+async fn discovery_advertises_the_extension(db: TestDb) {
+    let sp = server(&db).await;
+    let okta = sp.team("acme").await;
+    let r = okta.get("/ResourceTypes/User").await;
+    assert_eq!(
+        r.body["schemaExtensions"],
+        json!([{"schema": ENTERPRISE, "required": false}])
+    );
+    let r = okta.get("/ResourceTypes/Group").await;
+    assert_eq!(r.body["schemaExtensions"], json!([]));
+    let r = okta.get(&format!("/Schemas/{ENTERPRISE}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let names: Vec<&str> = r.body["attributes"]
+        .as_array()
+        .expect("attributes")
+        .iter()
+        .filter_map(|a| a["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "employeeNumber",
+            "costCenter",
+            "organization",
+            "division",
+            "department",
+            "manager"
+        ]
+    );
+    let r = okta.get("/Schemas").await;
+    assert_eq!(r.body["totalResults"], 3);
+    let ids: Vec<&str> = r.body["Resources"]
+        .as_array()
+        .expect("Resources")
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    assert!(ids.contains(&ENTERPRISE), "{ids:?}");
+}
+
 on_both_backends!(
     post_stores_and_get_returns_the_extension,
     unknown_sub_attributes_are_ignored_and_empty_ones_dropped,
@@ -270,4 +310,5 @@ on_both_backends!(
     put_replaces_the_extension,
     patch_reaches_the_extension_in_every_shape,
     projection_reaches_extension_attributes,
+    discovery_advertises_the_extension,
 );
