@@ -4,6 +4,10 @@
 //! renaming it by PUT or PATCH is what the next SAML login looks up, and a name the rule refuses
 //! is 400 `invalidValue` naming userName and the reason. Inactive members stay readable (Okta
 //! reads them back after deactivating); DELETE removes the member.
+//!
+//! A User may carry the enterprise extension (RFC 7643 §4.3) under its URN
+//! ([`ENTERPRISE_SCHEMA`]): kept as sent and returned, never read by the SP (Entra writes the
+//! department and reads it back). It is not filterable.
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
