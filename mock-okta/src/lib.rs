@@ -177,7 +177,7 @@ pub async fn run(config: &RunConfig) -> Result<Report, RunError> {
 /// [`run`], calling `on_step` after each step (the CLI's progress lines).
 pub async fn run_with_progress(
     config: &RunConfig,
-    on_step: &mut dyn FnMut(Sequence, &StepReport),
+    on_step: &mut (dyn FnMut(Sequence, &StepReport) + Send),
 ) -> Result<Report, RunError> {
     let base = config.base_url.trim();
     if !(base.starts_with("http://") || base.starts_with("https://")) {

@@ -140,7 +140,7 @@ pub(crate) struct Run<'a> {
     pub sequence: Sequence,
     pub people: u32,
     pub steps: Vec<StepReport>,
-    pub on_step: &'a mut dyn FnMut(Sequence, &StepReport),
+    pub on_step: &'a mut (dyn FnMut(Sequence, &StepReport) + Send),
 }
 
 /// Expected values of a user read back.

@@ -224,6 +224,65 @@ pub struct MemberFields {
     pub external_id: Option<String>,
     pub active: bool,
     pub emails: Vec<Email>,
+    pub enterprise: EnterpriseUser,
+}
+
+/// The SCIM enterprise User extension (RFC 7643 §4.3,
+/// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User`), kept as the client sent it:
+/// the SP reads none of it, Entra and Okta read it back. Every attribute may be absent.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EnterpriseUser {
+    pub employee_number: Option<String>,
+    pub cost_center: Option<String>,
+    pub organization: Option<String>,
+    pub division: Option<String>,
+    pub department: Option<String>,
+    pub manager: Option<Manager>,
+}
+
+impl EnterpriseUser {
+    /// Whether no attribute is set (then the resource carries no extension at all).
+    pub fn is_empty(&self) -> bool {
+        *self == EnterpriseUser::default()
+    }
+
+    /// The extension's SCIM object (attributes in RFC 7643 §4.3's spelling, absent ones left
+    /// out), also its stored form; none when empty.
+    pub fn to_scim_json(&self) -> Option<serde_json::Value> {
+        if self.is_empty() {
+            return None;
+        }
+        let mut out = serde_json::Map::new();
+        let put = |object: &mut serde_json::Map<String, serde_json::Value>,
+                   key: &str,
+                   value: &Option<String>| {
+            if let Some(value) = value {
+                object.insert(key.to_owned(), value.clone().into());
+            }
+        };
+        put(&mut out, "employeeNumber", &self.employee_number);
+        put(&mut out, "costCenter", &self.cost_center);
+        put(&mut out, "organization", &self.organization);
+        put(&mut out, "division", &self.division);
+        put(&mut out, "department", &self.department);
+        if let Some(manager) = &self.manager {
+            let mut m = serde_json::Map::new();
+            put(&mut m, "value", &manager.value);
+            put(&mut m, "$ref", &manager.reference);
+            put(&mut m, "displayName", &manager.display_name);
+            out.insert("manager".to_owned(), serde_json::Value::Object(m));
+        }
+        Some(serde_json::Value::Object(out))
+    }
+}
+
+/// The enterprise extension's `manager`, as sent: `value` is the manager's SCIM id, which the SP
+/// does not resolve; `$ref` and `displayName` are kept as the client sent them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Manager {
+    pub value: Option<String>,
+    pub reference: Option<String>,
+    pub display_name: Option<String>,
 }
 
 /// A member as SCIM sees it: the member, its emails, its version (the ETag) and its origin.
@@ -231,6 +290,7 @@ pub struct MemberFields {
 pub struct ScimMember {
     pub member: Member,
     pub emails: Vec<Email>,
+    pub enterprise: EnterpriseUser,
     /// Bumped by every write.
     pub version: i64,
     pub source: MemberSource,

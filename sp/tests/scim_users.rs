@@ -342,19 +342,34 @@ async fn patch_in_entra_shapes(db: TestDb) {
         )
         .await;
     assert_eq!(r.body["emails"].as_array().map(Vec::len), Some(1));
-    // The enterprise manager (not kept) is accepted and ignored.
-    let r = entra.patch(&path, json!([{"op": "add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": "m-1"}])).await;
-    assert_eq!(r.status, StatusCode::OK);
-    // Entra's validator replaces and removes the manager too: accepted, nothing kept.
-    let manager = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager";
-    for ops in [
-        json!([{"op": "Replace", "path": manager, "value": {"value": "m-2"}}]),
-        json!([{"op": "Remove", "path": manager}]),
-    ] {
-        let r = entra.patch(&path, ops).await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-        assert!(r.body.get(manager).is_none(), "{}", r.text);
-    }
+    // The enterprise extension is kept: the employeeNumber set above, then Entra's manager
+    // add (the id as a plain string), replace and remove.
+    let enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let manager = format!("{enterprise}:manager");
+    let r = entra
+        .patch(
+            &path,
+            json!([{"op": "add", "path": manager, "value": "m-1"}]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        r.body[enterprise],
+        json!({"employeeNumber": "42", "manager": {"value": "m-1"}})
+    );
+    let r = entra
+        .patch(
+            &path,
+            json!([{"op": "Replace", "path": manager, "value": {"value": "m-2"}}]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body[enterprise]["manager"], json!({"value": "m-2"}));
+    let r = entra
+        .patch(&path, json!([{"op": "Remove", "path": manager}]))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body[enterprise], json!({"employeeNumber": "42"}));
     // Remove without a path: noTarget, and nothing changed.
     let before = entra.get(&path).await.body;
     entra

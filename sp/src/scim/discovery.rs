@@ -1,7 +1,8 @@
 //! `/ServiceProviderConfig`, `/ResourceTypes` and `/Schemas` (RFC 7644 §4), describing exactly
 //! what this server implements: PATCH yes, bulk/sort/changePassword no, filters up to
 //! [`MAX_COUNT`] results, ETags yes, the team API key as a bearer token. The schemas list only
-//! the attributes that are stored; anything else a client sends is ignored.
+//! the attributes that are stored; anything else a client sends is ignored. Users take the
+//! enterprise extension (RFC 7643 §4.3), optional.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -10,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::auth::Tenant;
 use super::resource::{list_response, location};
-use super::sql::{GROUP_SCHEMA, USER_SCHEMA};
+use super::sql::{ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA};
 use super::{MAX_COUNT, ScimError, Shared, respond};
 
 const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
@@ -60,6 +61,30 @@ fn user_schema(base_url: &str) -> Value {
     })
 }
 
+/// RFC 7643 §4.3 and §8.7.1. `manager.displayName` and `manager.$ref` are kept as the client
+/// sends them (the SP does not resolve the manager), so they are readWrite here.
+fn enterprise_schema(base_url: &str) -> Value {
+    json!({
+        "schemas": [SCHEMA_SCHEMA],
+        "id": ENTERPRISE_SCHEMA,
+        "name": "EnterpriseUser",
+        "description": "Enterprise User",
+        "attributes": [
+            attr("employeeNumber", "string", "readWrite", json!({})),
+            attr("costCenter", "string", "readWrite", json!({})),
+            attr("organization", "string", "readWrite", json!({})),
+            attr("division", "string", "readWrite", json!({})),
+            attr("department", "string", "readWrite", json!({})),
+            attr("manager", "complex", "readWrite", json!({"subAttributes": [
+                attr("value", "string", "readWrite", json!({"description": "The id of the manager's User"})),
+                attr("$ref", "reference", "readWrite", json!({"referenceTypes": ["User"]})),
+                attr("displayName", "string", "readWrite", json!({})),
+            ]})),
+        ],
+        "meta": {"resourceType": "Schema", "location": location(base_url, &format!("Schemas/{ENTERPRISE_SCHEMA}"))},
+    })
+}
+
 fn group_schema(base_url: &str) -> Value {
     json!({
         "schemas": [SCHEMA_SCHEMA],
@@ -80,9 +105,14 @@ fn group_schema(base_url: &str) -> Value {
 }
 
 fn resource_type(base_url: &str, name: &str) -> Value {
-    let (endpoint, schema, description) = match name {
-        "User" => ("/Users", USER_SCHEMA, "Team members"),
-        _ => ("/Groups", GROUP_SCHEMA, "Groups of team members"),
+    let (endpoint, schema, description, extensions) = match name {
+        "User" => (
+            "/Users",
+            USER_SCHEMA,
+            "Team members",
+            json!([{"schema": ENTERPRISE_SCHEMA, "required": false}]),
+        ),
+        _ => ("/Groups", GROUP_SCHEMA, "Groups of team members", json!([])),
     };
     json!({
         "schemas": [RESOURCE_TYPE_SCHEMA],
@@ -91,7 +121,7 @@ fn resource_type(base_url: &str, name: &str) -> Value {
         "endpoint": endpoint,
         "description": description,
         "schema": schema,
-        "schemaExtensions": [],
+        "schemaExtensions": extensions,
         "meta": {"resourceType": "ResourceType", "location": location(base_url, &format!("ResourceTypes/{name}"))},
     })
 }
@@ -148,7 +178,15 @@ pub async fn resource_type_by_id(
 
 pub async fn schemas(State(state): State<Shared>, Tenant(_): Tenant) -> Response {
     let base = &state.app.sp.base_url;
-    let body = list_response(2, 1, vec![user_schema(base), group_schema(base)]);
+    let body = list_response(
+        3,
+        1,
+        vec![
+            user_schema(base),
+            enterprise_schema(base),
+            group_schema(base),
+        ],
+    );
     respond(StatusCode::OK, &body, None, None)
 }
 
@@ -160,6 +198,7 @@ pub async fn schema(
     let base = &state.app.sp.base_url;
     let body = match id.as_str() {
         USER_SCHEMA => user_schema(base),
+        ENTERPRISE_SCHEMA => enterprise_schema(base),
         GROUP_SCHEMA => group_schema(base),
         _ => {
             return Err(ScimError::NotFound {

@@ -34,6 +34,7 @@ pub static PATCH_SCHEMA: PatchSchema = PatchSchema {
             },
         ),
     ],
+    extensions: &[],
 };
 
 pub fn to_json(g: &Group, base_url: &str, with_members: bool) -> Value {

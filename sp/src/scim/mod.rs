@@ -11,6 +11,9 @@
 //! | `/Users`, `/Groups` | GET (list: `filter`, `startIndex`, `count`, `attributes`, `excludedAttributes`), POST |
 //! | `/Users/{id}`, `/Groups/{id}` | GET, PUT, PATCH, DELETE (`If-Match` honoured) |
 //! | `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas` (and `/{id}` of the last two) | GET |
+//!
+//! Users take the enterprise User extension (RFC 7643 §4.3), stored and returned; other
+//! extensions and unknown attributes are ignored.
 
 pub mod auth;
 pub mod discovery;

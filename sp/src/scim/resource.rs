@@ -173,29 +173,57 @@ pub struct ListQuery {
     pub projection: Projection,
 }
 
-/// Which attributes to return.
+/// Which attributes to return: each path as its attribute names, outermost first
+/// (`name.givenName` is `["name", "givenName"]`; an extension's attribute is under its URN:
+/// `urn:…:enterprise:2.0:User:manager.value` is `[URN, "manager", "value"]`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Projection {
-    pub attributes: Vec<String>,
-    pub excluded: Vec<String>,
+    pub attributes: Vec<Vec<String>>,
+    pub excluded: Vec<Vec<String>>,
+}
+
+/// The schema extensions whose attributes a resource keeps under the extension's URN.
+const EXTENSIONS: &[&str] = &[super::sql::ENTERPRISE_SCHEMA];
+
+/// One `attributes`/`excludedAttributes` path as attribute names. A core schema's URN prefix
+/// is dropped; an extension's URN is the first name.
+fn projection_path(path: &str) -> Vec<String> {
+    let split = |p: &str| p.split('.').map(str::to_owned).collect::<Vec<_>>();
+    if !path
+        .get(..4)
+        .is_some_and(|s| s.eq_ignore_ascii_case("urn:"))
+    {
+        return split(path);
+    }
+    for urn in EXTENSIONS {
+        let Some(head) = path.get(..urn.len()) else {
+            continue;
+        };
+        if !head.eq_ignore_ascii_case(urn) {
+            continue;
+        }
+        let rest = &path[urn.len()..];
+        if rest.is_empty() {
+            return vec![(*urn).to_owned()];
+        }
+        if let Some(attr) = rest.strip_prefix(':') {
+            let mut out = vec![(*urn).to_owned()];
+            out.extend(split(attr));
+            return out;
+        }
+    }
+    split(path.rsplit(':').next().unwrap_or(path))
 }
 
 impl Projection {
-    /// From `attributes` and `excludedAttributes` query values (comma-separated paths; a
-    /// schema URN prefix is dropped).
+    /// From `attributes` and `excludedAttributes` query values (comma-separated paths).
     pub fn parse(attributes: Option<&str>, excluded: Option<&str>) -> Projection {
-        let list = |s: Option<&str>| -> Vec<String> {
+        let list = |s: Option<&str>| -> Vec<Vec<String>> {
             s.unwrap_or("")
                 .split(',')
-                .map(|p| {
-                    let p = p.trim();
-                    if p.get(..4).is_some_and(|s| s.eq_ignore_ascii_case("urn:")) {
-                        p.rsplit(':').next().unwrap_or(p).to_owned()
-                    } else {
-                        p.to_owned()
-                    }
-                })
+                .map(str::trim)
                 .filter(|p| !p.is_empty())
+                .map(projection_path)
                 .collect()
         };
         Projection {
@@ -206,11 +234,11 @@ impl Projection {
 
     /// Whether the top-level attribute `name` is returned at all.
     pub fn includes(&self, name: &str) -> bool {
-        let top = |p: &String| p.split('.').next().unwrap_or("").eq_ignore_ascii_case(name);
+        let top = |p: &Vec<String>| p.first().is_some_and(|t| t.eq_ignore_ascii_case(name));
         if !self.attributes.is_empty() {
             return self.attributes.iter().any(top);
         }
-        !self.excluded.iter().any(|p| p.eq_ignore_ascii_case(name))
+        !self.excluded.iter().any(|p| p.len() == 1 && top(p))
     }
 
     /// Applies the projection to a resource. `id` and `schemas` are always returned
@@ -220,89 +248,93 @@ impl Projection {
             return resource;
         };
         let always = |k: &str| k == "id" || k == "schemas";
-        let mut out = Map::new();
         if self.attributes.is_empty() {
-            out = full;
+            let mut out = full;
             for path in &self.excluded {
                 remove_path(&mut out, path, &always);
             }
             return Value::Object(out);
         }
+        let mut out = Map::new();
         for (k, v) in &full {
             if always(k) {
                 out.insert(k.clone(), v.clone());
             }
         }
+        let full = Value::Object(full);
         for path in &self.attributes {
-            let (top, sub) = match path.split_once('.') {
-                Some((t, s)) => (t, Some(s)),
-                None => (path.as_str(), None),
-            };
-            let Some(key) = key_ci(&full, top) else {
-                continue;
-            };
-            match (sub, &full[&key]) {
-                (None, v) => {
-                    out.insert(key, v.clone());
-                }
-                (Some(sub), Value::Object(inner)) => {
-                    if let Some(sub_key) = key_ci(inner, sub) {
-                        let entry = out.entry(key).or_insert_with(|| Value::Object(Map::new()));
-                        if let Value::Object(target) = entry {
-                            target.insert(sub_key.clone(), inner[&sub_key].clone());
-                        }
-                    }
-                }
-                (Some(sub), Value::Array(items)) => {
-                    let picked: Vec<Value> = items
-                        .iter()
-                        .filter_map(|item| {
-                            let item = item.as_object()?;
-                            let sub_key = key_ci(item, sub)?;
-                            Some(json!({ sub_key.clone(): item[&sub_key].clone() }))
-                        })
-                        .collect();
-                    out.insert(key, Value::Array(picked));
-                }
-                _ => {}
+            if let Some(Value::Object(picked)) = pick(&full, path) {
+                merge(&mut out, picked);
             }
         }
         Value::Object(out)
     }
 }
 
-fn remove_path(object: &mut Map<String, Value>, path: &str, always: &dyn Fn(&str) -> bool) {
-    let (top, sub) = match path.split_once('.') {
-        Some((t, s)) => (t, Some(s)),
-        None => (path, None),
+/// The part of `value` that `path` names, in its place (`{"name": {"givenName": …}}`); for
+/// a multi-valued attribute, that part of each element that has it.
+fn pick(value: &Value, path: &[String]) -> Option<Value> {
+    let Some((first, rest)) = path.split_first() else {
+        return Some(value.clone());
     };
-    let Some(key) = key_ci(object, top) else {
+    match value {
+        Value::Object(object) => {
+            let key = key_ci(object, first)?;
+            let inner = pick(&object[&key], rest)?;
+            let mut out = Map::new();
+            out.insert(key, inner);
+            Some(Value::Object(out))
+        }
+        Value::Array(items) => Some(Value::Array(
+            items.iter().filter_map(|item| pick(item, path)).collect(),
+        )),
+        _ => None,
+    }
+}
+
+/// Adds what [`pick`] returned to `target`, merging objects (`name.givenName` and
+/// `name.familyName` both land in one `name`).
+fn merge(target: &mut Map<String, Value>, picked: Map<String, Value>) {
+    for (key, value) in picked {
+        match (target.get_mut(&key), value) {
+            (Some(Value::Object(existing)), Value::Object(more)) => merge(existing, more),
+            (_, value) => {
+                target.insert(key, value);
+            }
+        }
+    }
+}
+
+fn remove_path(object: &mut Map<String, Value>, path: &[String], always: &dyn Fn(&str) -> bool) {
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
+    let Some(key) = key_ci(object, first) else {
         return;
     };
     if always(&key) {
         return;
     }
-    match sub {
-        None => {
-            object.remove(&key);
+    if rest.is_empty() {
+        object.remove(&key);
+        return;
+    }
+    let never = |_: &str| false;
+    match object.get_mut(&key) {
+        Some(Value::Object(inner)) => {
+            remove_path(inner, rest, &never);
+            if inner.is_empty() {
+                object.remove(&key);
+            }
         }
-        Some(sub) => match object.get_mut(&key) {
-            Some(Value::Object(inner)) => {
-                if let Some(k) = key_ci(inner, sub) {
-                    inner.remove(&k);
+        Some(Value::Array(items)) => {
+            for item in items.iter_mut() {
+                if let Value::Object(inner) = item {
+                    remove_path(inner, rest, &never);
                 }
             }
-            Some(Value::Array(items)) => {
-                for item in items.iter_mut() {
-                    if let Value::Object(inner) = item
-                        && let Some(k) = key_ci(inner, sub)
-                    {
-                        inner.remove(&k);
-                    }
-                }
-            }
-            _ => {}
-        },
+        }
+        _ => {}
     }
 }
 
@@ -403,6 +435,33 @@ mod tests {
         assert_eq!(
             p.apply(user),
             json!({"schemas": ["s"], "id": "1", "userName": "a", "name": {"givenName": "A"}})
+        );
+    }
+
+    #[test]
+    fn projection_reaches_into_extensions_by_their_urn() {
+        let ent = crate::scim::sql::ENTERPRISE_SCHEMA;
+        let user = json!({"schemas": ["s"], "id": "1", "userName": "a",
+            ent: {"department": "D", "manager": {"value": "m", "displayName": "M"}}});
+        let p = Projection::parse(Some(&format!("{ent}:manager.value")), None);
+        assert_eq!(
+            p.apply(user.clone()),
+            json!({"schemas": ["s"], "id": "1", ent: {"manager": {"value": "m"}}})
+        );
+        let p = Projection::parse(Some(&format!("{ent}:department,{ent}:manager")), None);
+        assert_eq!(
+            p.apply(user.clone()),
+            json!({"schemas": ["s"], "id": "1", ent: {"department": "D", "manager": {"value": "m", "displayName": "M"}}})
+        );
+        let p = Projection::parse(None, Some(&format!("{ent}:department,{ent}:manager")));
+        assert_eq!(
+            p.apply(user.clone()),
+            json!({"schemas": ["s"], "id": "1", "userName": "a"})
+        );
+        let p = Projection::parse(None, Some(&ent.to_uppercase()));
+        assert_eq!(
+            p.apply(user),
+            json!({"schemas": ["s"], "id": "1", "userName": "a"})
         );
     }
 }

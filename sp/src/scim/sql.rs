@@ -16,6 +16,8 @@ use crate::store::{Backend, SqlValue, SqlWhere};
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+/// The enterprise User extension (RFC 7643 §4.3): stored and returned, not filterable.
+pub const ENTERPRISE_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 /// How a column compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

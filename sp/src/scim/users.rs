@@ -4,6 +4,10 @@
 //! renaming it by PUT or PATCH is what the next SAML login looks up, and a name the rule refuses
 //! is 400 `invalidValue` naming userName and the reason. Inactive members stay readable (Okta
 //! reads them back after deactivating); DELETE removes the member.
+//!
+//! A User may carry the enterprise extension (RFC 7643 §4.3) under its URN
+//! ([`ENTERPRISE_SCHEMA`]): kept as sent and returned, never read by the SP (Entra writes the
+//! department and reads it back). It is not filterable.
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
@@ -14,10 +18,10 @@ use serde_json::{Map, Value, json};
 use super::auth::Tenant;
 use super::patch::{self, PatchSchema, Shape};
 use super::resource::{self, Projection, get_ci, list_query, list_response, location, meta};
-use super::sql::{self, USER_SCHEMA};
+use super::sql::{self, ENTERPRISE_SCHEMA, USER_SCHEMA};
 use super::{ScimError, Shared, json_body, respond};
 use crate::identity::member_key;
-use crate::model::{Email, Id, MemberFields, ScimMember};
+use crate::model::{Email, EnterpriseUser, Id, Manager, MemberFields, ScimMember};
 use crate::store::SqlWhere;
 
 /// Longest string attribute accepted.
@@ -44,13 +48,30 @@ pub static PATCH_SCHEMA: PatchSchema = PatchSchema {
             },
         ),
     ],
+    extensions: &[(
+        ENTERPRISE_SCHEMA,
+        &[
+            ("employeeNumber", Shape::Simple),
+            ("costCenter", Shape::Simple),
+            ("organization", Shape::Simple),
+            ("division", Shape::Simple),
+            ("department", Shape::Simple),
+            ("manager", Shape::Complex(&["value", "$ref", "displayName"])),
+        ],
+    )],
 };
 
 /// The User resource of a member.
 pub fn to_json(m: &ScimMember, base_url: &str) -> Value {
     let member = &m.member;
     let mut out = Map::new();
-    out.insert("schemas".into(), json!([USER_SCHEMA]));
+    let enterprise = m.enterprise.to_scim_json();
+    // RFC 7643 §3: `schemas` names the extensions the resource carries.
+    if enterprise.is_some() {
+        out.insert("schemas".into(), json!([USER_SCHEMA, ENTERPRISE_SCHEMA]));
+    } else {
+        out.insert("schemas".into(), json!([USER_SCHEMA]));
+    }
     out.insert("id".into(), member.id.0.clone().into());
     if let Some(external_id) = &member.external_id {
         out.insert("externalId".into(), external_id.clone().into());
@@ -86,6 +107,9 @@ pub fn to_json(m: &ScimMember, base_url: &str) -> Value {
         out.insert("emails".into(), Value::Array(emails));
     }
     out.insert("active".into(), member.active.into());
+    if let Some(enterprise) = enterprise {
+        out.insert(ENTERPRISE_SCHEMA.into(), enterprise);
+    }
     out.insert(
         "meta".into(),
         meta(
@@ -200,6 +224,58 @@ pub fn fields_from_json(body: &Value) -> Result<MemberFields, ScimError> {
         external_id: opt_string(object, "externalId", "externalId")?,
         active: boolean(get_ci(object, "active"), "active", true)?,
         emails,
+        enterprise: enterprise_from_json(object)?,
+    })
+}
+
+/// The enterprise extension of a User body: the object under its schema URN. Its attributes
+/// are strings; `manager` is an object whose `value` is the manager's id, or that id as a
+/// plain string (Entra's `add` of `…:manager`). Unknown sub-attributes are ignored; a bad type
+/// is 400 `invalidValue` naming the attribute by its full URN path.
+fn enterprise_from_json(user: &Map<String, Value>) -> Result<EnterpriseUser, ScimError> {
+    let object = match get_ci(user, ENTERPRISE_SCHEMA) {
+        None | Some(Value::Null) => return Ok(EnterpriseUser::default()),
+        Some(Value::Object(object)) => object,
+        Some(_) => {
+            return Err(ScimError::invalid_value(
+                ENTERPRISE_SCHEMA,
+                "must be an object",
+            ));
+        }
+    };
+    let string = |object: &Map<String, Value>, key: &str| {
+        opt_string(object, key, &format!("{ENTERPRISE_SCHEMA}:{key}"))
+    };
+    let manager = match get_ci(object, "manager") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(id)) if id.is_empty() => None,
+        Some(Value::String(_)) => Some(Manager {
+            value: string(object, "manager")?,
+            ..Manager::default()
+        }),
+        Some(Value::Object(m)) => {
+            let label = |sub: &str| format!("{ENTERPRISE_SCHEMA}:manager.{sub}");
+            Some(Manager {
+                value: opt_string(m, "value", &label("value"))?,
+                reference: opt_string(m, "$ref", &label("$ref"))?,
+                display_name: opt_string(m, "displayName", &label("displayName"))?,
+            })
+            .filter(|m| *m != Manager::default())
+        }
+        Some(other) => {
+            return Err(ScimError::invalid_value(
+                &format!("{ENTERPRISE_SCHEMA}:manager"),
+                format!("must be an object with a string \"value\", not {other}"),
+            ));
+        }
+    };
+    Ok(EnterpriseUser {
+        employee_number: string(object, "employeeNumber")?,
+        cost_center: string(object, "costCenter")?,
+        organization: string(object, "organization")?,
+        division: string(object, "division")?,
+        department: string(object, "department")?,
+        manager,
     })
 }
 

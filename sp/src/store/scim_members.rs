@@ -16,12 +16,14 @@ use super::error::write_error;
 use super::members::user_name_key;
 use super::{Store, StoreError, flag, flag_col, id_col, opt_time_col, secs_floor, time_col};
 use crate::model::{
-    Email, Id, Member, MemberFields, MemberOverview, MemberSource, ScimMember, case_key,
+    Email, EnterpriseUser, Id, Manager, Member, MemberFields, MemberOverview, MemberSource,
+    ScimMember, case_key,
 };
 
 /// The columns [`scim_member_from_row`] reads (unqualified: RETURNING cannot name an alias).
 const SCIM_COLUMNS: &str = "id, team_id, user_name, given_name, family_name, display_name, \
-                            external_id, active, created_at, updated_at, emails, version, source";
+                            external_id, active, created_at, updated_at, emails, version, source, \
+                            enterprise";
 
 /// A value bound to a placeholder of a [`SqlWhere`].
 #[derive(Debug, Clone, PartialEq)]
@@ -86,8 +88,9 @@ impl Store {
         let sql = format!(
             "INSERT INTO members (id, team_id, user_name, user_name_key, given_name, \
              family_name, display_name, external_id, active, created_at, updated_at, emails, \
-             display_name_key, given_name_key, family_name_key, version, source) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, 1, 'scim') \
+             display_name_key, given_name_key, family_name_key, version, source, enterprise) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, 1, 'scim', \
+             $15) \
              RETURNING {SCIM_COLUMNS}"
         );
         let row = sqlx::query(&sql)
@@ -105,6 +108,7 @@ impl Store {
             .bind(fields.display_name.as_deref().map(case_key))
             .bind(fields.given_name.as_deref().map(case_key))
             .bind(fields.family_name.as_deref().map(case_key))
+            .bind(enterprise_json(&fields.enterprise))
             .fetch_one(&mut *tx)
             .await
             .map_err(|err| {
@@ -153,7 +157,7 @@ impl Store {
             "UPDATE members SET user_name = $4, user_name_key = $5, given_name = $6, \
              family_name = $7, display_name = $8, external_id = $9, active = $10, \
              updated_at = $11, emails = $12, display_name_key = $13, given_name_key = $14, \
-             family_name_key = $15, version = version + 1 \
+             family_name_key = $15, enterprise = $16, version = version + 1 \
              WHERE team_id = $1 AND id = $2 AND version = $3 RETURNING {SCIM_COLUMNS}"
         );
         let row = sqlx::query(&sql)
@@ -172,6 +176,7 @@ impl Store {
             .bind(fields.display_name.as_deref().map(case_key))
             .bind(fields.given_name.as_deref().map(case_key))
             .bind(fields.family_name.as_deref().map(case_key))
+            .bind(enterprise_json(&fields.enterprise))
             .fetch_optional(&mut *tx)
             .await
             .map_err(|err| write_error(err, ("member user_name", &fields.user_name), None))?;
@@ -352,6 +357,49 @@ fn emails_from_json(text: Option<&str>) -> Result<Vec<Email>, StoreError> {
         .collect()
 }
 
+/// The stored form of `members.enterprise`: the extension's SCIM object, NULL when empty.
+fn enterprise_json(enterprise: &EnterpriseUser) -> Option<String> {
+    enterprise.to_scim_json().map(|v| v.to_string())
+}
+
+fn enterprise_from_json(text: Option<&str>) -> Result<EnterpriseUser, StoreError> {
+    let Some(text) = text else {
+        return Ok(EnterpriseUser::default());
+    };
+    let corrupt = |detail: String| StoreError::Corrupt {
+        what: "members.enterprise",
+        detail,
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| corrupt(format!("not JSON: {e}")))?;
+    let object = value
+        .as_object()
+        .ok_or_else(|| corrupt("not a JSON object".into()))?;
+    let string =
+        |object: &serde_json::Map<String, serde_json::Value>, key: &str| match object.get(key) {
+            None => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(corrupt(format!("{key} is {other}, not a string"))),
+        };
+    let manager = match object.get("manager") {
+        None => None,
+        Some(serde_json::Value::Object(m)) => Some(Manager {
+            value: string(m, "value")?,
+            reference: string(m, "$ref")?,
+            display_name: string(m, "displayName")?,
+        }),
+        Some(other) => return Err(corrupt(format!("manager is {other}, not an object"))),
+    };
+    Ok(EnterpriseUser {
+        employee_number: string(object, "employeeNumber")?,
+        cost_center: string(object, "costCenter")?,
+        organization: string(object, "organization")?,
+        division: string(object, "division")?,
+        department: string(object, "department")?,
+        manager,
+    })
+}
+
 fn source_col(row: &AnyRow) -> Result<MemberSource, StoreError> {
     let source: String = row.try_get("source")?;
     MemberSource::parse(&source).ok_or_else(|| StoreError::Corrupt {
@@ -362,6 +410,7 @@ fn source_col(row: &AnyRow) -> Result<MemberSource, StoreError> {
 
 fn scim_member_from_row(row: &AnyRow) -> Result<ScimMember, StoreError> {
     let emails: Option<String> = row.try_get("emails")?;
+    let enterprise: Option<String> = row.try_get("enterprise")?;
     Ok(ScimMember {
         member: Member {
             id: id_col(row, "id")?,
@@ -376,6 +425,7 @@ fn scim_member_from_row(row: &AnyRow) -> Result<ScimMember, StoreError> {
             updated_at: time_col(row, "updated_at")?,
         },
         emails: emails_from_json(emails.as_deref())?,
+        enterprise: enterprise_from_json(enterprise.as_deref())?,
         version: row.try_get("version")?,
         source: source_col(row)?,
     })
