@@ -33,10 +33,10 @@
 //!   `SSOLAB_BENCH_PROFILE` runs one part alone for a profiler (see [`profile`]).
 
 use criterion::{Criterion, Throughput};
-use sp::admin::{self, SsoForm};
+use sp::admin;
 use sp::clock::FixedClock;
 use sp::config::SpConfig;
-use sp::model::{Id, MemberKey, MetadataSource, Plan, Provisioning};
+use sp::model::{Id, Plan, Provisioning};
 use sp::saml::validate::{self, TeamSso};
 use sp::store::Store;
 use sp::web::{self, AppState};
@@ -53,9 +53,7 @@ mod common;
 
 use common::{MemoryReplayCache, MemoryRequestStore, NOW, ResponseSpec, Signing};
 
-/// The entity ID of fixtures/metadata/okta-one-cert.xml, which the HTTP team is configured with;
-/// the pipeline's team uses it too, so that one set of responses serves both.
-const OKTA_ISSUER: &str = "http://www.okta.com/exk1ssolab0test0000d7";
+use common::OKTA_FIXTURE_ISSUER as OKTA_ISSUER;
 
 const WARM_UP: Duration = Duration::from_millis(500);
 const MEASUREMENT: Duration = Duration::from_millis(1500);
@@ -330,20 +328,7 @@ impl Http {
             let (team, _) = admin::create_team(&store, "acme", Plan::Custom, false, false, NOW)
                 .await
                 .expect("team");
-            let metadata = std::fs::read_to_string(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../fixtures/metadata/okta-one-cert.xml"
-            ))
-            .expect("fixture metadata");
-            let form = SsoForm {
-                issuer: OKTA_ISSUER.to_owned(),
-                metadata: MetadataSource::Static(metadata),
-                allow_idp_initiated: true,
-                provisioning: Provisioning::Jit,
-                allow_sha1: false,
-                member_key: MemberKey::Email,
-                encrypted_assertions: false,
-            };
+            let form = common::okta_fixture_form(Provisioning::Jit);
             let fetcher = sp::saml::fetch::MetadataFetcher::new(Default::default())
                 .expect("metadata fetcher");
             admin::set_sso(&store, &fetcher, "acme", form, NOW)

@@ -12,10 +12,10 @@
 //! does not starve the server's workers): the figures are for one machine doing both, which is
 //! the conservative way to read them.
 
-use sp::admin::{self, SsoForm};
+use sp::admin;
 use sp::clock::FixedClock;
 use sp::config::SpConfig;
-use sp::model::{MemberKey, MetadataSource, Plan, Provisioning};
+use sp::model::{Plan, Provisioning};
 use sp::store::Store;
 use sp::web::{self, AppState};
 use std::sync::Arc;
@@ -27,7 +27,7 @@ mod common;
 
 use common::{NOW, ResponseSpec};
 
-const OKTA_ISSUER: &str = "http://www.okta.com/exk1ssolab0test0000d7";
+use common::OKTA_FIXTURE_ISSUER as OKTA_ISSUER;
 
 /// One post in ten is a replay of a response that was already accepted.
 const REPLAY_EVERY: usize = 10;
@@ -149,20 +149,7 @@ fn run(name: &str, db: Db, bodies: &[String], clients: usize, secs: u64) {
         admin::create_team(&store, "acme", Plan::Custom, false, false, NOW)
             .await
             .expect("team");
-        let metadata = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../fixtures/metadata/okta-one-cert.xml"
-        ))
-        .expect("fixture metadata");
-        let form = SsoForm {
-            issuer: OKTA_ISSUER.to_owned(),
-            metadata: MetadataSource::Static(metadata),
-            allow_idp_initiated: true,
-            provisioning: Provisioning::Jit,
-            allow_sha1: false,
-            member_key: MemberKey::Email,
-            encrypted_assertions: false,
-        };
+        let form = common::okta_fixture_form(Provisioning::Jit);
         let fetcher =
             sp::saml::fetch::MetadataFetcher::new(Default::default()).expect("metadata fetcher");
         admin::set_sso(&store, &fetcher, "acme", form, NOW)

@@ -21,8 +21,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use time::Duration;
 
-/// The Okta-like fixture metadata's entity ID (fixtures/metadata/okta-one-cert.xml).
-const OKTA_ISSUER: &str = "http://www.okta.com/exk1ssolab0test0000d7";
+use common::OKTA_FIXTURE_ISSUER as OKTA_ISSUER;
 
 fn fixture_metadata(name: &str) -> String {
     let path = format!("{}/../fixtures/metadata/{name}", env!("CARGO_MANIFEST_DIR"));

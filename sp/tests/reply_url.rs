@@ -12,18 +12,17 @@ mod db;
 
 use common::{NOW, ResponseSpec};
 use db::{TestDb, on_both_backends};
-use sp::admin::{self, SsoForm};
+use sp::admin;
 use sp::clock::FixedClock;
 use sp::config::SpConfig;
-use sp::model::{MemberKey, MetadataSource, Plan, Provisioning};
+use sp::model::{Plan, Provisioning};
 use sp::saml::fetch::{FetchLimits, MetadataFetcher};
 use sp::store::Store;
 use sp::web::{self, AppState};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-/// The Okta-like fixture metadata's entity ID (fixtures/metadata/okta-one-cert.xml).
-const OKTA_ISSUER: &str = "http://www.okta.com/exk1ssolab0test0000d7";
+use common::OKTA_FIXTURE_ISSUER as OKTA_ISSUER;
 const ACS_URL: &str = "https://www.qualified.io/api/saml/consume";
 
 /// What the SP under test logs, captured for the test's thread: `#[tokio::test]` runs the
@@ -95,21 +94,7 @@ async fn start_on(db: TestDb, configure: impl FnOnce(&mut AppState, SocketAddr))
     admin::create_team(&store, "acme", Plan::Custom, false, false, NOW)
         .await
         .expect("team");
-    let metadata_path = format!(
-        "{}/../fixtures/metadata/okta-one-cert.xml",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let form = SsoForm {
-        issuer: OKTA_ISSUER.to_owned(),
-        metadata: MetadataSource::Static(
-            std::fs::read_to_string(&metadata_path).expect("fixture metadata"),
-        ),
-        allow_idp_initiated: true,
-        provisioning: Provisioning::Jit,
-        allow_sha1: false,
-        member_key: MemberKey::Email,
-        encrypted_assertions: false,
-    };
+    let form = common::okta_fixture_form(Provisioning::Jit);
     let fetcher = MetadataFetcher::new(FetchLimits::default()).expect("metadata fetcher");
     admin::set_sso(&store, &fetcher, "acme", form, NOW)
         .await

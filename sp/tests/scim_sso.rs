@@ -14,30 +14,17 @@ use db::{TestDb, on_both_backends};
 use reqwest::StatusCode;
 use scim_support::{Mount, Server, Tenant, fetcher, http};
 use serde_json::json;
-use sp::admin::{self, SsoForm};
-use sp::model::{MemberKey, MetadataSource, Plan, Provisioning};
+use sp::admin;
+use sp::model::{Plan, Provisioning};
 
-/// The Okta-like fixture metadata's entity ID (fixtures/metadata/okta-one-cert.xml).
-const OKTA_ISSUER: &str = "http://www.okta.com/exk1ssolab0test0000d7";
+use common::OKTA_FIXTURE_ISSUER as OKTA_ISSUER;
 
 /// Team `acme` with SCIM on and SSO through the fixture Okta, provisioning as given.
 async fn acme(sp: &Server, provisioning: Provisioning) -> Tenant {
     let (team, key) = admin::create_team(&sp.store, "acme", Plan::Custom, true, true, NOW)
         .await
         .expect("team");
-    let path = format!(
-        "{}/../fixtures/metadata/okta-one-cert.xml",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let form = SsoForm {
-        issuer: OKTA_ISSUER.to_owned(),
-        metadata: MetadataSource::Static(std::fs::read_to_string(&path).expect("fixture metadata")),
-        allow_idp_initiated: true,
-        provisioning,
-        allow_sha1: false,
-        member_key: MemberKey::Email,
-        encrypted_assertions: false,
-    };
+    let form = common::okta_fixture_form(provisioning);
     admin::set_sso(&sp.store, &fetcher(), "acme", form, NOW)
         .await
         .expect("sso");

@@ -53,6 +53,29 @@ pub fn team_with(issuer: &str, id: Id) -> TeamSso {
     }
 }
 
+/// The entity ID of `fixtures/metadata/okta-one-cert.xml`, the Okta-like fixture IdP (signing
+/// with idp-rsa-current), which mock-idp's okta preset shares.
+pub const OKTA_FIXTURE_ISSUER: &str = "http://www.okta.com/exk1ssolab0test0000d7";
+
+/// The customer's form for the Okta-like fixture IdP (`fixtures/metadata/okta-one-cert.xml`,
+/// whose entity ID mock-idp's okta preset shares), with `sp team sso`'s defaults.
+pub fn okta_fixture_form(provisioning: Provisioning) -> sp::admin::SsoForm {
+    let metadata = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/metadata/okta-one-cert.xml"
+    ))
+    .expect("fixture metadata");
+    sp::admin::SsoForm {
+        issuer: OKTA_FIXTURE_ISSUER.to_owned(),
+        metadata: MetadataSource::Static(metadata),
+        allow_idp_initiated: true,
+        provisioning,
+        allow_sha1: false,
+        member_key: MemberKey::Email,
+        encrypted_assertions: false,
+    }
+}
+
 /// The replay cache, in memory, with the database store's semantics: keyed by (team, assertion
 /// ID); an entry blocks while `now < until`, and an expired entry counts as absent.
 #[derive(Debug, Default)]
