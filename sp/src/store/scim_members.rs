@@ -25,6 +25,31 @@ const SCIM_COLUMNS: &str = "id, team_id, user_name, given_name, family_name, dis
                             external_id, active, created_at, updated_at, emails, version, source, \
                             enterprise";
 
+/// Binds a member's writable attributes in the order both the INSERT and the UPDATE name them:
+/// userName and its key, the names, externalId, active, the time, emails, the names' case keys
+/// (the columns filters compare), the enterprise extension.
+fn bind_fields<'q>(
+    query: Query<'q, sqlx::Any, AnyArguments<'q>>,
+    fields: &'q MemberFields,
+    key: String,
+    now: OffsetDateTime,
+) -> Query<'q, sqlx::Any, AnyArguments<'q>> {
+    query
+        .bind(&fields.user_name)
+        .bind(key)
+        .bind(fields.given_name.as_deref())
+        .bind(fields.family_name.as_deref())
+        .bind(fields.display_name.as_deref())
+        .bind(fields.external_id.as_deref())
+        .bind(flag(fields.active))
+        .bind(secs_floor(now))
+        .bind(emails_json(&fields.emails))
+        .bind(fields.display_name.as_deref().map(case_key))
+        .bind(fields.given_name.as_deref().map(case_key))
+        .bind(fields.family_name.as_deref().map(case_key))
+        .bind(enterprise_json(&fields.enterprise))
+}
+
 /// A value bound to a placeholder of a [`SqlWhere`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum SqlValue {
@@ -93,22 +118,8 @@ impl Store {
              $15) \
              RETURNING {SCIM_COLUMNS}"
         );
-        let row = sqlx::query(&sql)
-            .bind(&id.0)
-            .bind(&team_id.0)
-            .bind(&fields.user_name)
-            .bind(key)
-            .bind(fields.given_name.as_deref())
-            .bind(fields.family_name.as_deref())
-            .bind(fields.display_name.as_deref())
-            .bind(fields.external_id.as_deref())
-            .bind(flag(fields.active))
-            .bind(secs_floor(now))
-            .bind(emails_json(&fields.emails))
-            .bind(fields.display_name.as_deref().map(case_key))
-            .bind(fields.given_name.as_deref().map(case_key))
-            .bind(fields.family_name.as_deref().map(case_key))
-            .bind(enterprise_json(&fields.enterprise))
+        let query = sqlx::query(&sql).bind(&id.0).bind(&team_id.0);
+        let row = bind_fields(query, fields, key, now)
             .fetch_one(&mut *tx)
             .await
             .map_err(|err| {
@@ -160,23 +171,11 @@ impl Store {
              family_name_key = $15, enterprise = $16, version = version + 1 \
              WHERE team_id = $1 AND id = $2 AND version = $3 RETURNING {SCIM_COLUMNS}"
         );
-        let row = sqlx::query(&sql)
+        let query = sqlx::query(&sql)
             .bind(&team_id.0)
             .bind(&id.0)
-            .bind(expected_version)
-            .bind(&fields.user_name)
-            .bind(key)
-            .bind(fields.given_name.as_deref())
-            .bind(fields.family_name.as_deref())
-            .bind(fields.display_name.as_deref())
-            .bind(fields.external_id.as_deref())
-            .bind(flag(fields.active))
-            .bind(secs_floor(now))
-            .bind(emails_json(&fields.emails))
-            .bind(fields.display_name.as_deref().map(case_key))
-            .bind(fields.given_name.as_deref().map(case_key))
-            .bind(fields.family_name.as_deref().map(case_key))
-            .bind(enterprise_json(&fields.enterprise))
+            .bind(expected_version);
+        let row = bind_fields(query, fields, key, now)
             .fetch_optional(&mut *tx)
             .await
             .map_err(|err| write_error(err, ("member user_name", &fields.user_name), None))?;
