@@ -439,6 +439,17 @@ async fn bad_input_gets_its_code_and_changes_nothing() {
         refused(&sp, &b64(dtd), "doctype_forbidden").await,
         reqwest::StatusCode::BAD_REQUEST
     );
+    // A shape past a structure cap is malformed input too, refused before any parser.
+    let wide = format!(
+        r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"><e{}/></samlp:Response>"#,
+        (0..5000)
+            .map(|i| format!(" a{i}=\"v\""))
+            .collect::<String>()
+    );
+    assert_eq!(
+        refused(&sp, &b64(&wide), "too_complex").await,
+        reqwest::StatusCode::BAD_REQUEST
+    );
     let stranger = ResponseSpec::at(NOW).issued_by("http://www.okta.com/exkSOMEONEELSE");
     assert_eq!(
         refused(&sp, &stranger.form_value(), "unknown_issuer").await,

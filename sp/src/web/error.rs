@@ -54,6 +54,7 @@ pub fn status_for(code: Code) -> StatusCode {
         Code::Busy => StatusCode::SERVICE_UNAVAILABLE,
         Code::NotBase64
         | Code::MalformedXml
+        | Code::TooComplex
         | Code::DoctypeForbidden
         | Code::NoAssertion
         | Code::MultipleAssertions
