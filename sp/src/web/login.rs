@@ -9,9 +9,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use time::Duration;
 
-/// How long an AuthnRequest waits for its Response.
-const REQUEST_LIFETIME: Duration = Duration::minutes(10);
-
 /// `GET /login`: "SSO LOG IN" appears once a first IdP-initiated login set the team cookie.
 pub async fn login_page(headers: HeaderMap) -> Html<String> {
     let team = session::cookie(&headers, session::SSO_TEAM_COOKIE)
@@ -79,7 +76,7 @@ pub async fn sp_initiated(
     let id = format!("_{}", crate::model::Id::random());
     if let Err(e) = state
         .store
-        .store_request(&id, &team.id, now, now + REQUEST_LIFETIME)
+        .store_request(&id, &team.id, now, now + session::LOGIN_REQUESTS_LIFETIME)
         .await
     {
         return super::internal("storing the AuthnRequest ID", e);

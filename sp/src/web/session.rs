@@ -54,7 +54,8 @@ pub const LOGIN_REQUESTS_COOKIE: &str = "ssolab_login_requests";
 /// How many concurrent SP-initiated logins one browser keeps (tabs opened at once).
 const LOGIN_REQUESTS_KEPT: usize = 4;
 
-/// As long as an AuthnRequest waits for its Response.
+/// How long an AuthnRequest waits for its Response: the stored request and the browser's cookie
+/// naming it expire together.
 pub const LOGIN_REQUESTS_LIFETIME: Duration = Duration::minutes(10);
 
 /// The request IDs of [`LOGIN_REQUESTS_COOKIE`] (only well-formed ones).
