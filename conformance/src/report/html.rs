@@ -19,7 +19,7 @@
 //! `<` or `&` in the script), so tests check its structure with an XML parser.
 
 use super::escape::html as esc;
-use super::{duration, summary_line};
+use super::{counted, duration, summary_line};
 use crate::result::{Outcome, RunReport, ScenarioResult};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -42,7 +42,7 @@ code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospac
 .counts { display: flex; flex-wrap: wrap; gap: .6em; margin: .4em 0; }
 .count { padding: .3em .9em; border: 1px solid var(--line); border-radius: 6px; font-weight: 600; }
 .count.pass { color: var(--pass); } .count.fail { color: var(--fail); } .count.error { color: var(--error); }
-.line, .none, .source, footer { color: var(--muted); }
+.none, .source, footer { color: var(--muted); }
 .filters { display: flex; flex-wrap: wrap; align-items: center; gap: 1.2em; margin: 1.2em 0;
   padding: .6em .9em; border: 1px solid var(--line); border-radius: 6px; }
 fieldset { display: flex; gap: .9em; border: 0; margin: 0; padding: 0; }
@@ -50,7 +50,9 @@ legend { float: left; margin-right: .3em; padding: 0; }
 #shown { margin-left: auto; color: var(--muted); }
 table { width: 100%; border-collapse: collapse; }
 th, td { padding: .45em .6em; border-bottom: 1px solid var(--line); text-align: left;
-  vertical-align: top; overflow-wrap: anywhere; }
+  vertical-align: top; }
+th { white-space: nowrap; }
+td { overflow-wrap: anywhere; }
 thead th { position: sticky; top: 0; background: Canvas; border-bottom-width: 2px; }
 tbody tr:hover, tbody tr:target { background: var(--alt); }
 .ms { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -62,6 +64,7 @@ tbody tr:hover, tbody tr:target { background: var(--alt); }
 .badge.error { background: var(--error); }
 details { margin: .7em 0; padding: .5em .9em; border: 1px solid var(--line); border-radius: 6px; }
 details:target { outline: 2px solid var(--fail); }
+details[data-outcome="error"]:target { outline-color: var(--error); }
 summary { cursor: pointer; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .2em 1em; margin: .8em 0; }
 dt { color: var(--muted); } dd { margin: 0; overflow-wrap: anywhere; }
@@ -158,15 +161,13 @@ fn header(report: &RunReport, out: &mut String) {
     );
     let _ = writeln!(
         out,
-        "<div class=\"counts\"><span class=\"count\">{} scenarios</span>\
+        "<div class=\"counts\"><span class=\"count\">{}</span>\
          <span class=\"count pass\">{} passed</span><span class=\"count fail\">{} failed</span>\
-         <span class=\"count error\">{} errors</span></div>",
-        s.total, s.passed, s.failed, s.errors
-    );
-    let _ = writeln!(
-        out,
-        "<p class=\"line\">{}</p>\n</div>",
-        esc(&summary_line(s))
+         <span class=\"count error\">{}</span></div>\n</div>",
+        counted(s.total, "scenario"),
+        s.passed,
+        s.failed,
+        counted(s.errors, "error")
     );
     let _ = write!(
         out,

@@ -93,7 +93,8 @@ pub(crate) fn summary_line(summary: &Summary) -> String {
     line
 }
 
-fn counted(n: usize, noun: &str) -> String {
+/// `1 error`, `2 errors`.
+pub(crate) fn counted(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {
