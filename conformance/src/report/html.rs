@@ -101,7 +101,9 @@ const SCRIPT: &str = r##"
     shown.textContent = count + " of " + rows.length + " shown";
   }
   function openTarget() {
-    var target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    var id;
+    try { id = decodeURIComponent(location.hash.slice(1)); } catch (malformed) { return; }
+    var target = document.getElementById(id);
     if (target ? target.tagName === "DETAILS" : false) { target.open = true; }
   }
   form.hidden = false;
