@@ -2,9 +2,13 @@
 //! captured response.
 
 use clap::{Parser, Subcommand};
+use conformance::catalogue;
 use conformance::inprocess::InProcess;
+use conformance::report::{self, Format, Progress};
+use conformance::result::RunReport;
 use conformance::runner::{self, Filter};
-use conformance::{catalogue, result::RunReport};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -44,6 +48,63 @@ struct RunArgs {
     /// The scenarios' "now" (RFC 3339); default: the current time.
     #[arg(long, value_parser = parse_now)]
     now: Option<OffsetDateTime>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// Where the report goes and in which form.
+#[derive(clap::Args)]
+struct OutputArgs {
+    /// text (a table and a summary), json (the documented schema, docs/REPORT-JSON.md), junit
+    /// (one testcase per scenario) or html (a self-contained page).
+    #[arg(long, default_value = "text", value_parser = |s: &str| Format::parse(s).map_err(|e| e.to_string()))]
+    format: Format,
+    /// Write the report to this file instead of standard output (the summary line still goes to
+    /// standard error).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+impl OutputArgs {
+    fn progress(&self) -> Progress {
+        if self.quiet {
+            Progress::hidden()
+        } else {
+            Progress::stderr()
+        }
+    }
+
+    /// Writes `report` where asked; a file that cannot be written is a bad-input exit, with the
+    /// report's summary still shown.
+    fn emit(&self, report: &RunReport) -> ExitCode {
+        let Some(path) = &self.out else {
+            let text = match self.format {
+                Format::Text => report::text::render(report, std::io::stdout().is_terminal()),
+                other => report::render(report, other),
+            };
+            print!("{text}");
+            return ExitCode::from(report.exit_code());
+        };
+        let summary = report::summary_line(&report.summary);
+        if let Err(e) = std::fs::write(path, report::render(report, self.format)) {
+            eprintln!("{summary}");
+            eprintln!(
+                "error: out_unwritable: --out {}: {e} (give a path in a directory that exists and is writable)",
+                path.display()
+            );
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+        eprintln!("{summary}");
+        eprintln!(
+            "{} report written to {}",
+            self.format.name(),
+            path.display()
+        );
+        ExitCode::from(report.exit_code())
+    }
 }
 
 #[derive(clap::Args)]
@@ -108,20 +169,12 @@ async fn run(args: RunArgs) -> ExitCode {
         return ExitCode::from(EXIT_BAD_INPUT);
     }
     let started = now.format(&Rfc3339).unwrap_or_default();
-    let report: RunReport = runner::run(&sp, &scenarios, args.filter, started, &mut |_| {}).await;
-    for s in &report.scenarios {
-        println!(
-            "{:<6} {:<60} {} | {}",
-            s.outcome.as_str(),
-            s.id,
-            s.expected,
-            s.got
-        );
-    }
-    let summary = &report.summary;
-    println!(
-        "{} scenarios: {} passed, {} failed, {} errors in {} ms against {}",
-        summary.total, summary.passed, summary.failed, summary.errors, summary.ms, summary.target
-    );
-    ExitCode::from(report.exit_code())
+    let progress = args.output.progress();
+    progress.start(scenarios.len());
+    let report = runner::run(&sp, &scenarios, args.filter, started, &mut |result| {
+        progress.finished(result)
+    })
+    .await;
+    progress.finish();
+    args.output.emit(&report)
 }

@@ -34,12 +34,20 @@ impl Scenario {
     /// What a correct target does, in the words reports use.
     pub fn expected(&self) -> String {
         match &self.stimulus {
-            Stimulus::Post(post) => post.expected.to_string(),
+            Stimulus::Post(post) => expectation(&post.expected),
             Stimulus::Script(script) => script
                 .last_expectation()
-                .map_or_else(|| "every step as expected".to_owned(), |e| e.to_string()),
+                .map_or_else(|| "every step as expected".to_owned(), expectation),
             Stimulus::Okta { .. } => "every step passes as Okta judges it".to_owned(),
         }
+    }
+}
+
+/// `accepted`, or the code and the status a correct SP answers with: `audience_mismatch (4xx)`.
+fn expectation(expected: &Expected) -> String {
+    match expected {
+        Expected::Accepted => "accepted".to_owned(),
+        refused => refused.to_string(),
     }
 }
 
