@@ -92,7 +92,7 @@ pub struct ExplainArgs {
     /// `sp --allow-private-metadata` does
     #[arg(long)]
     pub allow_private_metadata: bool,
-    /// Text for people, or JSON (shape in the README and `conformance::explain`'s docs)
+    /// Text for people, or one JSON object (its shape is documented in `conformance::explain`)
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }

@@ -297,6 +297,40 @@ fn json_report_has_the_documented_shape() {
     assert!(json.get("refusal").is_none());
 }
 
+#[test]
+fn an_encrypted_assertion_needs_the_sps_key_and_then_passes() {
+    let lab = Lab::new();
+    let mut spec = ResponseSpec::valid(ISSUER);
+    let defaults = xmldsig::EncryptOptions::default();
+    spec.encryption = Some(mock_idp::spec::Encryption {
+        cipher: defaults.cipher,
+        transport: defaults.key_transport,
+        to: mock_idp::spec::EncryptTo::Sp,
+    });
+    let built = mock_idp::build::build(&spec, NOW).expect("builds");
+    lab.write("response.b64", &built.form_value());
+    let o = lab.explain("response.b64", &[]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{}", stderr(&o));
+    assert!(out.contains("FAIL  decryption "), "{out}");
+    assert!(
+        out.contains("pass the SP's private key with --decryption-key"),
+        "{out}"
+    );
+    // The key mock-idp encrypts to (fixtures/keys/sp-rsa.crt).
+    let key = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/keys/sp-rsa.key");
+    let o = lab.explain("response.b64", &["--decryption-key", key]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
+    assert!(out.contains("PASS  decryption "), "{out}");
+    // Not a key: bad input.
+    let not_a_key = lab.path("metadata.xml").display().to_string();
+    assert_bad_input(
+        &lab.explain("response.b64", &["--decryption-key", &not_a_key]),
+        "decryption_key_invalid",
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Bad input: exit 2, one line
 
