@@ -4,6 +4,7 @@
 
 pub mod catalogue;
 pub mod deliver;
+pub mod explain;
 pub mod inprocess;
 pub mod metadata_host;
 pub mod report;

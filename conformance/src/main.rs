@@ -3,11 +3,12 @@
 
 use clap::{Parser, Subcommand};
 use conformance::catalogue;
+use conformance::explain::{self, ExplainArgs};
 use conformance::inprocess::InProcess;
 use conformance::report::{self, Format, Progress};
 use conformance::result::RunReport;
 use conformance::runner::{self, Filter};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use time::OffsetDateTime;
@@ -34,6 +35,9 @@ enum Command {
     Run(RunArgs),
     /// List the catalogue's scenarios: id, expected outcome, title.
     List(ListArgs),
+    /// Explain a captured IdP response offline: every check of the SP's pipeline with its
+    /// verdict, expected and got, and the fix. Exit 0 accepted, 1 refused, 2 bad input.
+    Explain(ExplainArgs),
 }
 
 #[derive(clap::Args)]
@@ -124,6 +128,7 @@ async fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run(args).await,
         Command::List(args) => list(args),
+        Command::Explain(args) => explain_response(&args).await,
     }
 }
 
@@ -177,4 +182,27 @@ async fn run(args: RunArgs) -> ExitCode {
     .await;
     progress.finish();
     args.output.emit(&report)
+}
+
+async fn explain_response(args: &ExplainArgs) -> ExitCode {
+    match explain::explain(args).await {
+        Ok(report) => {
+            let mut out = std::io::stdout().lock();
+            match report
+                .write(args.format, &mut out)
+                .and_then(|()| out.flush())
+            {
+                // The reader went away (`| head`): nothing to tell it.
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("error: output_failed: writing the report failed: {e}");
+                    ExitCode::from(EXIT_BAD_INPUT)
+                }
+                _ => ExitCode::from(report.verdict.exit_code()),
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", e.code());
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
 }
