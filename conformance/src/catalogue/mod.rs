@@ -3,6 +3,7 @@
 //! on them).
 
 mod faults;
+mod metadata;
 mod okta;
 mod presets;
 pub mod teams;
@@ -15,6 +16,7 @@ pub fn all() -> Vec<Scenario> {
     scenarios.extend(presets::scenarios());
     scenarios.extend(faults::scenarios());
     scenarios.extend(okta::scenarios());
+    scenarios.extend(metadata::scenarios());
     scenarios
 }
 
