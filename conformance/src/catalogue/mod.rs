@@ -2,10 +2,12 @@
 //! returns its scenarios; ids are unique (a test checks it) and stable (reports and CI history key
 //! on them).
 
+mod cross_team;
 mod faults;
 mod metadata;
 mod okta;
 mod presets;
+mod scim_sso;
 pub mod teams;
 
 use crate::scenario::Scenario;
@@ -17,6 +19,8 @@ pub fn all() -> Vec<Scenario> {
     scenarios.extend(faults::scenarios());
     scenarios.extend(okta::scenarios());
     scenarios.extend(metadata::scenarios());
+    scenarios.extend(scim_sso::scenarios());
+    scenarios.extend(cross_team::scenarios());
     scenarios
 }
 
