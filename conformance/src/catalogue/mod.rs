@@ -7,6 +7,7 @@ mod faults;
 mod metadata;
 mod okta;
 mod presets;
+mod reply_url;
 mod scim_sso;
 pub mod teams;
 
@@ -17,6 +18,7 @@ pub fn all() -> Vec<Scenario> {
     let mut scenarios = Vec::new();
     scenarios.extend(presets::scenarios());
     scenarios.extend(faults::scenarios());
+    scenarios.extend(reply_url::scenarios());
     scenarios.extend(okta::scenarios());
     scenarios.extend(metadata::scenarios());
     scenarios.extend(scim_sso::scenarios());
