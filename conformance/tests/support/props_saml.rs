@@ -481,7 +481,10 @@ pub const ATTACK_CLASSES: [Class; 4] = [
 
 /// A valid response's knobs and an attack fault to apply to it. For the reading faults the
 /// NameID is the user's email (an opaque NameID becomes it, keeping its Format): comment
-/// injection splits the NameID, and only an email NameID makes the split name someone.
+/// injection splits the NameID, and only an email NameID makes the split name someone. No
+/// other mapping is needed: every attack fault builds from every valid shape (the wrapping
+/// faults choose their own placement, the others work in the clear when they must), and a
+/// build error fails the case with its reason rather than being skipped.
 pub fn attack() -> impl Strategy<Value = (ValidShape, FaultRef)> {
     let attacks: Vec<FaultRef> = FAULTS
         .iter()
