@@ -2,4 +2,5 @@
 //! `sp`, or against a partner's SP, SCIM server or captured IdP response, with text, JSON, JUnit
 //! and HTML reports.
 
+pub mod lab;
 pub mod result;
