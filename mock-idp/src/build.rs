@@ -32,7 +32,18 @@ impl Built {
 
 /// Builds `spec` at true time `now`.
 pub fn build(spec: &ResponseSpec, now: OffsetDateTime) -> Result<Built, BuildError> {
-    let mut xml = crate::render::render(spec, now);
+    build_edited(spec, now, |xml| xml)
+}
+
+/// Builds `spec` at `now` with `edit` applied to the rendered XML before anything is signed or
+/// encrypted: a field made empty, malformed or absent in a way the spec cannot say, still
+/// correctly signed, so that an SP's refusal names the field and not the signature.
+pub fn build_edited(
+    spec: &ResponseSpec,
+    now: OffsetDateTime,
+    edit: impl FnOnce(String) -> String,
+) -> Result<Built, BuildError> {
+    let mut xml = edit(crate::render::render(spec, now));
     let signing = &spec.signing;
     let key = keys::signing_key(signing.key, signing.key_type)?;
     let options = SignOptions {
