@@ -4,6 +4,8 @@
 //! login page logs them in again SP-initiated; a Reply URL behind a redirect, or with a slash
 //! too many, ends on the SP's diagnosis page.
 //!
+//! The HTML report is checked here too: opened from disk, its summary read and its filter used.
+//!
 //! Skipped with a notice where Chromium or chromedriver is absent, except in CI
 //! (`support/browser.rs`).
 
@@ -12,6 +14,8 @@ mod support {
 }
 
 use conformance::lab::{Lab, LabOptions, TEAM};
+use conformance::result::{Evidence, Outcome, RunReport, ScenarioResult};
+use fantoccini::Locator;
 use support::browser::{self, Browser};
 
 async fn lab() -> Lab {
@@ -154,4 +158,125 @@ async fn a_reply_url_behind_a_redirect_or_with_a_trailing_slash_shows_the_sps_di
         format!("{}/", urls.acs)
     );
     lab.shutdown().await.expect("stops");
+}
+
+fn scenario(id: &str, area: &str, outcome: Outcome) -> ScenarioResult {
+    let failed = outcome != Outcome::Pass;
+    ScenarioResult {
+        id: id.to_owned(),
+        title: format!("scenario {id}"),
+        area: area.to_owned(),
+        source: "a hand-made run".to_owned(),
+        outcome,
+        expected: "accepted".to_owned(),
+        got: if failed {
+            "refused: unsigned"
+        } else {
+            "accepted"
+        }
+        .to_owned(),
+        ms: 7,
+        evidence: failed.then(|| Evidence {
+            request: "POST /api/saml/consume".to_owned(),
+            response: "403 Forbidden".to_owned(),
+            diagnosis: "unsigned".to_owned(),
+        }),
+    }
+}
+
+/// The HTML report opened from disk, as a partner opens an attachment: the summary's counts
+/// are those of the run, and unticking "pass" hides exactly the passing rows.
+#[tokio::test]
+async fn the_html_report_shows_the_runs_counts_and_filters_out_the_passing_rows() {
+    let Some(mut browser) = browser::start("html-report").await else {
+        return;
+    };
+    let report = RunReport::new(
+        "in-process sp (sqlite)".to_owned(),
+        None,
+        "2026-11-28T12:00:00Z".to_owned(),
+        1_234,
+        vec![
+            scenario("saml.preset.okta", "saml.preset", Outcome::Pass),
+            scenario("saml.preset.entra", "saml.preset", Outcome::Pass),
+            scenario("saml.fault.unsigned", "saml.fault", Outcome::Fail),
+            scenario("saml.fault.xsw1", "saml.fault", Outcome::Pass),
+            scenario("scim.okta.push", "scim.okta", Outcome::Error),
+        ],
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("report.html");
+    std::fs::write(&path, conformance::report::html::render(&report)).expect("written");
+    let url = url::Url::from_file_path(&path).expect("a file URL");
+    browser.client.goto(url.as_str()).await.expect("goto");
+    browser
+        .wait_for_text("the report's summary", "5 scenarios")
+        .await;
+
+    let summary = browser
+        .client
+        .find(Locator::Id("summary"))
+        .await
+        .expect("#summary");
+    for (attribute, expected) in [
+        ("data-total", "5"),
+        ("data-passed", "3"),
+        ("data-failed", "1"),
+        ("data-errors", "1"),
+    ] {
+        assert_eq!(
+            summary.attr(attribute).await.expect("attribute").as_deref(),
+            Some(expected),
+            "{attribute}"
+        );
+    }
+    assert_eq!(visible_rows(&browser).await.len(), 5, "every row at first");
+
+    // The filters are hidden without JavaScript; here the page's script has shown them.
+    browser
+        .click("#filters input[name=\"outcome\"][value=\"pass\"]")
+        .await;
+    browser
+        .wait_for_text("the report filtered to failures and errors", "2 of 5 shown")
+        .await;
+    let mut shown = visible_rows(&browser).await;
+    shown.sort();
+    assert_eq!(
+        shown,
+        [
+            ("saml.fault.unsigned".to_owned(), "fail".to_owned()),
+            ("scim.okta.push".to_owned(), "error".to_owned()),
+        ]
+    );
+
+    // Ticked again, the passing rows come back: the filter hid them, nothing removed them.
+    browser
+        .click("#filters input[name=\"outcome\"][value=\"pass\"]")
+        .await;
+    browser
+        .wait_for_text("the report unfiltered again", "5 of 5 shown")
+        .await;
+    assert_eq!(visible_rows(&browser).await.len(), 5);
+}
+
+/// The id and outcome of each scenario row the browser displays.
+async fn visible_rows(browser: &Browser) -> Vec<(String, String)> {
+    let mut shown = Vec::new();
+    for row in browser
+        .client
+        .find_all(Locator::Css("#scenarios tbody tr"))
+        .await
+        .expect("rows")
+    {
+        if row.is_displayed().await.expect("displayed") {
+            shown.push((
+                row.attr("id").await.expect("id").unwrap_or_default(),
+                row.attr("data-outcome")
+                    .await
+                    .expect("outcome")
+                    .unwrap_or_default(),
+            ));
+        }
+    }
+    shown
 }
