@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod deliver;
 pub mod explain;
 pub mod inprocess;
+pub mod lab;
 pub mod metadata_host;
 pub mod report;
 pub mod result;

@@ -5,10 +5,12 @@ use clap::{Parser, Subcommand};
 use conformance::catalogue;
 use conformance::explain::{self, ExplainArgs};
 use conformance::inprocess::InProcess;
+use conformance::lab::{self, Lab, LabOptions};
 use conformance::report::{self, Format, Progress};
 use conformance::result::RunReport;
 use conformance::runner::{self, Filter};
 use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use time::OffsetDateTime;
@@ -22,7 +24,7 @@ const EXIT_BAD_INPUT: u8 = 2;
 #[command(
     name = "conformance",
     version,
-    about = "The ssolab SAML and SCIM scenario catalogue, its runner and reports"
+    about = "The ssolab SAML and SCIM scenario catalogue, its runner and reports, and a lab on localhost"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -38,6 +40,9 @@ enum Command {
     /// Explain a captured IdP response offline: every check of the SP's pipeline with its
     /// verdict, expected and got, and the fix. Exit 0 accepted, 1 refused, 2 bad input.
     Explain(ExplainArgs),
+    /// Start the SP and the mock IdP on 127.0.0.1 with team acme set up against the mock's
+    /// metadata URL, print their URLs and commands to try, and run until Ctrl-C.
+    Lab(LabArgs),
 }
 
 #[derive(clap::Args)]
@@ -117,6 +122,20 @@ struct ListArgs {
     filter: Option<String>,
 }
 
+#[derive(clap::Args)]
+struct LabArgs {
+    /// The SP's address (loopback only; port 0: any free port).
+    #[arg(long, value_name = "ADDR", default_value = lab::DEFAULT_SP_LISTEN)]
+    listen: SocketAddr,
+    /// The mock IdP's address (loopback only; port 0: any free port).
+    #[arg(long, value_name = "ADDR", default_value = lab::DEFAULT_IDP_LISTEN)]
+    idp_listen: SocketAddr,
+    /// The SP's database: sqlite://FILE or postgres://…; default: a temporary SQLite file,
+    /// removed when the lab stops.
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+}
+
 fn parse_now(text: &str) -> Result<OffsetDateTime, String> {
     OffsetDateTime::parse(text, &Rfc3339)
         .map_err(|e| format!("{e}: give an RFC 3339 instant such as 2026-11-28T12:00:00Z"))
@@ -129,6 +148,7 @@ async fn main() -> ExitCode {
         Command::Run(args) => run(args).await,
         Command::List(args) => list(args),
         Command::Explain(args) => explain_response(&args).await,
+        Command::Lab(args) => run_lab(args).await,
     }
 }
 
@@ -182,6 +202,42 @@ async fn run(args: RunArgs) -> ExitCode {
     .await;
     progress.finish();
     args.output.emit(&report)
+}
+
+/// The lab's servers log what a person wants to see (each refusal and diagnosis with its code),
+/// so the lab, unlike `run`, shows the log on standard error.
+async fn run_lab(args: LabArgs) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let options = LabOptions {
+        sp_listen: args.listen,
+        idp_listen: args.idp_listen,
+        database: args.database,
+    };
+    let lab = match Lab::start(options).await {
+        Ok(lab) => lab,
+        Err(e) => {
+            eprintln!("error: {}: {e}", e.code());
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    println!("{}", lab.instructions());
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        eprintln!("conformance lab: cannot wait for Ctrl-C ({e}); stopping");
+    }
+    match lab.shutdown().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}: {e}", e.code());
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
 }
 
 async fn explain_response(args: &ExplainArgs) -> ExitCode {
