@@ -554,16 +554,48 @@ pub(super) fn check_destination(response: roxmltree::Node, acs: &str) -> Result<
     }
 }
 
+/// Whether `value` is an xs:ID, the type SAML gives every `ID` (Core §1.3.4): an NCName, so
+/// not empty, not starting with a digit, `-` or `.`, and without `:` or whitespace. A
+/// same-document Reference (`#id`, an XPointer shorthand) can only name an element by such a
+/// name. Letters and digits of any script count; XML's rarer name characters (combining marks,
+/// the middle dot) are accepted after the first, where XML allows them.
+fn is_xs_id(value: &str) -> bool {
+    let mut chars = value.chars();
+    chars
+        .next()
+        .is_some_and(|first| first == '_' || first.is_alphabetic())
+        && chars.all(|c| {
+            c.is_alphanumeric()
+                || matches!(c, '-' | '.' | '_' | '\u{B7}' | '\u{203F}' | '\u{2040}')
+                || ('\u{300}'..='\u{36F}').contains(&c)
+        })
+}
+
+/// `whose` element's `ID`, present and an xs:ID: one that is not is no SAML element, whether or
+/// not a signature refers to it.
+fn required_id<'a>(id: Option<&'a str>, whose: &str) -> Result<&'a str, Rejection> {
+    match id {
+        Some(id) if is_xs_id(id) => Ok(id),
+        Some(id) => Err(Rejection::new(Code::MalformedXml)
+            .expected(format!(
+                "a {whose} ID that is an xs:ID (a name: a letter or _ first, no spaces or colons)"
+            ))
+            .got(format!("{id:?}"))),
+        None => Err(Rejection::new(Code::MalformedXml)
+            .expected(format!("a {whose} ID"))
+            .got("none")),
+    }
+}
+
+/// The Response's ID (Core §3.2.2: required), which nothing else checks when only the Assertion
+/// is signed.
+pub(super) fn check_response_id(response: roxmltree::Node) -> Result<(), Rejection> {
+    required_id(response.attribute("ID"), "Response").map(|_| ())
+}
+
 /// The assertion's ID, which the replay cache remembers.
 pub(super) fn assertion_id(read: &Vouched) -> Result<String, Rejection> {
-    read.attribute("ID")
-        .filter(|id| !id.is_empty())
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            Rejection::new(Code::MalformedXml)
-                .expected("an Assertion ID")
-                .got("none")
-        })
+    required_id(read.attribute("ID"), "Assertion").map(str::to_owned)
 }
 
 /// What the bearer confirmation that passed says, and how long any of them could still pass.
@@ -775,17 +807,26 @@ pub(super) fn member_identity(
     Ok((user_name, email))
 }
 
-/// The AuthnStatement's SessionNotOnOrAfter and SessionIndex.
+/// The AuthnStatement's SessionNotOnOrAfter and SessionIndex, and its AuthnInstant (Core §2.7.2:
+/// required) well-formed: a statement whose time does not parse is refused like every other
+/// malformed time, even though this SP sets no maximum authentication age.
 pub(super) fn session(
     read: &Vouched,
 ) -> Result<(Option<OffsetDateTime>, Option<String>), Rejection> {
     let authn = read.child(SAML, "AuthnStatement");
     let not_on_or_after = match &authn {
-        Some(a) => instant(
-            a,
-            "SessionNotOnOrAfter",
-            "AuthnStatement SessionNotOnOrAfter",
-        )?,
+        Some(a) => {
+            if instant(a, "AuthnInstant", "AuthnStatement AuthnInstant")?.is_none() {
+                return Err(Rejection::new(Code::MalformedXml)
+                    .expected("AuthnStatement AuthnInstant")
+                    .got("none"));
+            }
+            instant(
+                a,
+                "SessionNotOnOrAfter",
+                "AuthnStatement SessionNotOnOrAfter",
+            )?
+        }
         None => None,
     };
     let index = authn
@@ -826,6 +867,45 @@ mod tests {
             Some("a")
         );
         assert_eq!(scan.repeated_id, Some("a"));
+    }
+
+    #[test]
+    fn an_id_must_be_an_xs_id() {
+        for good in ["_a1", "id5501", "ID_3f2-9.x", "pfx41d8", "\u{e9}t\u{e9}"] {
+            assert!(is_xs_id(good), "{good:?}");
+        }
+        for bad in ["", "1abc", "-a", ".a", "a b", "a:b", " _a", "_a\n"] {
+            assert!(!is_xs_id(bad), "{bad:?}");
+        }
+        assert_eq!(
+            required_id(Some("1abc"), "Response").map_err(|r| r.code),
+            Err(Code::MalformedXml)
+        );
+        assert_eq!(
+            required_id(None, "Assertion").map_err(|r| r.code),
+            Err(Code::MalformedXml)
+        );
+        assert_eq!(required_id(Some("_a1"), "Assertion"), Ok("_a1"));
+    }
+
+    #[test]
+    fn an_authn_statement_needs_a_well_formed_authn_instant() {
+        let session_of = |authn: &str| {
+            let xml = format!(r#"<saml:Assertion xmlns:saml="{SAML}">{authn}</saml:Assertion>"#);
+            let doc = roxmltree::Document::parse(&xml).expect("test XML");
+            session(&Vouched::Unverified(doc.root_element())).map_err(|r| r.code)
+        };
+        let good =
+            r#"<saml:AuthnStatement AuthnInstant="2026-11-28T12:00:00Z" SessionIndex="_s"/>"#;
+        assert_eq!(session_of(good), Ok((None, Some("_s".to_owned()))));
+        assert_eq!(session_of(""), Ok((None, None)));
+        for bad in [
+            r#"<saml:AuthnStatement SessionIndex="_s"/>"#,
+            r#"<saml:AuthnStatement AuthnInstant=""/>"#,
+            r#"<saml:AuthnStatement AuthnInstant="yesterday"/>"#,
+        ] {
+            assert_eq!(session_of(bad), Err(Code::MalformedXml), "{bad}");
+        }
     }
 
     #[test]

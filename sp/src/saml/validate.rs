@@ -237,6 +237,7 @@ pub enum Check {
     AssertionSignature,
     UniqueIds,
     Signed,
+    ResponseId,
     ResponseVersion,
     ResponseIssuer,
     Status,
@@ -257,7 +258,7 @@ pub enum Check {
 
 impl Check {
     /// Every check, in the pipeline's order.
-    pub const ALL: [Check; 27] = [
+    pub const ALL: [Check; 28] = [
         Check::Decode,
         Check::Parse,
         Check::Issuer,
@@ -269,6 +270,7 @@ impl Check {
         Check::AssertionSignature,
         Check::UniqueIds,
         Check::Signed,
+        Check::ResponseId,
         Check::ResponseVersion,
         Check::ResponseIssuer,
         Check::Status,
@@ -300,6 +302,7 @@ impl Check {
             Check::AssertionSignature => "assertion_signature",
             Check::UniqueIds => "unique_ids",
             Check::Signed => "signed",
+            Check::ResponseId => "response_id",
             Check::ResponseVersion => "response_version",
             Check::ResponseIssuer => "response_issuer",
             Check::Status => "status",
@@ -337,13 +340,14 @@ impl Check {
             }
             Check::UniqueIds => "no ID occurs twice",
             Check::Signed => "the Response or the Assertion is signed",
+            Check::ResponseId => "the Response has an ID, an xs:ID",
             Check::ResponseVersion => "Response Version is 2.0",
             Check::ResponseIssuer => "Response Issuer is the team's IdP",
             Check::Status => "Status is Success",
             Check::Destination => "Destination is the ACS URL",
             Check::AssertionVersion => "Assertion Version is 2.0",
             Check::AssertionIssuer => "Assertion Issuer is the team's IdP",
-            Check::AssertionId => "the Assertion has an ID",
+            Check::AssertionId => "the Assertion has an ID, an xs:ID",
             Check::BearerConfirmation => "a bearer confirmation for the ACS URL, within its time",
             Check::Audience => "every AudienceRestriction names the SP entity ID",
             Check::ConditionsWindow => "now is within the Conditions' NotBefore/NotOnOrAfter",
@@ -356,7 +360,9 @@ impl Check {
             Check::MemberIdentity => {
                 "the member key (email or NameID) is present and in plain form"
             }
-            Check::Session => "the AuthnStatement's session fields are well-formed",
+            Check::Session => {
+                "the AuthnStatement's AuthnInstant and session fields are well-formed"
+            }
         }
     }
 }
@@ -643,6 +649,7 @@ fn fields(
 ) -> Result<Login, Rejection> {
     // The wrapper. When the Response is signed these values are vouched for; when only the
     // Assertion is, they can only refuse. Either way they are checked.
+    run.pass(Check::ResponseId, checks::check_response_id(response))?;
     run.pass(
         Check::ResponseVersion,
         checks::check_version(response.attribute("Version"), "Response"),
