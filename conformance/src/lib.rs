@@ -3,6 +3,7 @@
 //! and HTML reports.
 pub mod catalogue;
 pub mod deliver;
+pub mod external;
 pub mod inprocess;
 pub mod metadata_host;
 pub mod report;
