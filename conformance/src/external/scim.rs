@@ -11,7 +11,7 @@ use super::{ExternalError, NotRun, error_chain, http_url};
 use crate::deliver::{self, Ran};
 use crate::runner::Target;
 use crate::scenario::{Scenario, Stimulus};
-use mock_okta::Profile;
+use mock_okta::{Profile, Sequence};
 use std::time::{Duration, SystemTime};
 
 const SAML: &str = "SAML scenarios: run them against your SP with `conformance saml`";
@@ -57,6 +57,11 @@ pub struct ExternalScim {
     token: String,
     /// The run's part of every tag: the start time in base 36.
     run_tag: String,
+    /// Held shared by every scenario, and alone by an import. An import pages through every
+    /// user on the server and, as Okta does, fails when totalResults moves between pages; on a
+    /// partner's server all profiles share one token's users, so the scenarios that create
+    /// users would move it.
+    whole_server: tokio::sync::RwLock<()>,
 }
 
 impl ExternalScim {
@@ -72,6 +77,7 @@ impl ExternalScim {
             base_url: url.as_str().trim_end_matches('/').to_owned(),
             token: token.trim().to_owned(),
             run_tag: mock_okta::clock_tag(SystemTime::now()),
+            whole_server: tokio::sync::RwLock::new(()),
         })
     }
 
@@ -115,7 +121,14 @@ impl Target for ExternalScim {
             );
         };
         let tag = format!("{}n{n}", self.run_tag);
-        deliver::okta(&self.base_url, &self.token, profile, sequence, tag).await
+        let run = deliver::okta(&self.base_url, &self.token, profile, sequence, tag);
+        if sequence == Sequence::Import {
+            let _alone = self.whole_server.write().await;
+            run.await
+        } else {
+            let _shared = self.whole_server.read().await;
+            run.await
+        }
     }
 }
 
