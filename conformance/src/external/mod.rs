@@ -79,17 +79,21 @@ fn http_url(text: &str) -> Result<url::Url, String> {
     }
 }
 
-/// An error and every error under it, on one line (reqwest hides the cause, e.g. "connection
-/// refused", one level down).
+/// What went wrong under an HTTP client's error, on one line: its causes (reqwest's own text
+/// repeats the URL the caller already prints, and the cause, "Connection refused", sits below
+/// it), or the error itself when it has none.
 fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
+    let mut causes = Vec::new();
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        causes.push(cause.to_string());
         source = cause.source();
     }
-    text
+    if causes.is_empty() {
+        error.to_string()
+    } else {
+        causes.join(": ")
+    }
 }
 
 /// The selected scenarios a target cannot run, counted by reason, in the order reasons were met.
