@@ -189,7 +189,7 @@ pub async fn okta(
     if report.passed() {
         return Ran {
             outcome: Outcome::Pass,
-            got: format!("{passed} steps passed"),
+            got: steps(passed, "passed"),
             evidence: None,
         };
     }
@@ -210,4 +210,10 @@ pub async fn okta(
             diagnosis: report.text(Render::AsIs),
         }),
     }
+}
+
+/// `1 step passed`, `3 steps passed`.
+fn steps(count: usize, what: &str) -> String {
+    let plural = if count == 1 { "" } else { "s" };
+    format!("{count} step{plural} {what}")
 }

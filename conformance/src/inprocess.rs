@@ -211,7 +211,7 @@ impl InProcess {
             ),
             MetadataSetup::Dynamic(published) => MetadataSource::Url(
                 self.metadata
-                    .publish(&setup.slug, &setup.issuer, published)
+                    .publish(&setup.slug, &setup.issuer, published, None)
                     .map_err(|e| e.to_string())?,
             ),
         };

@@ -2,15 +2,17 @@
 //! captured response.
 
 use clap::{Parser, Subcommand};
+use conformance::catalogue;
+use conformance::explain::{self, ExplainArgs};
 use conformance::external::login_rule::LoginRule;
 use conformance::external::saml::{self, ExternalSp};
 use conformance::external::scim::{self, ExternalScim};
 use conformance::external::{ExternalError, NotRun};
 use conformance::inprocess::InProcess;
 use conformance::report::{self, Format, Progress};
+use conformance::result::{Outcome, RunReport};
 use conformance::runner::{self, Filter};
-use conformance::{catalogue, result::RunReport};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use time::OffsetDateTime;
@@ -45,6 +47,9 @@ enum Command {
     Scim(ScimArgs),
     /// List the catalogue's scenarios: id, expected outcome, title.
     List(ListArgs),
+    /// Explain a captured IdP response offline: every check of the SP's pipeline with its
+    /// verdict, expected and got, and the fix. Exit 0 accepted, 1 refused, 2 bad input.
+    Explain(ExplainArgs),
 }
 
 #[derive(clap::Args)]
@@ -97,16 +102,6 @@ struct ScimArgs {
 }
 
 #[derive(clap::Args)]
-struct OutputArgs {
-    /// The report's format: text, json, junit or html.
-    #[arg(long, default_value = "text")]
-    format: String,
-    /// Write the report to this file instead of stdout.
-    #[arg(long)]
-    out: Option<PathBuf>,
-}
-
-#[derive(clap::Args)]
 struct RunArgs {
     /// Comma-separated id prefixes or globs: `saml.xsw`, `saml.*.missing`, `scim.entra`.
     #[arg(long)]
@@ -118,6 +113,63 @@ struct RunArgs {
     /// The scenarios' "now" (RFC 3339); default: the current time.
     #[arg(long, value_parser = parse_now)]
     now: Option<OffsetDateTime>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// Where the report goes and in which form.
+#[derive(clap::Args)]
+struct OutputArgs {
+    /// text (a table and a summary), json (the documented schema, docs/REPORT-JSON.md), junit
+    /// (one testcase per scenario) or html (a self-contained page).
+    #[arg(long, default_value = "text", value_parser = |s: &str| Format::parse(s).map_err(|e| e.to_string()))]
+    format: Format,
+    /// Write the report to this file instead of standard output (the summary line still goes to
+    /// standard error).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+impl OutputArgs {
+    fn progress(&self) -> Progress {
+        if self.quiet {
+            Progress::hidden()
+        } else {
+            Progress::stderr()
+        }
+    }
+
+    /// Writes `report` where asked; a file that cannot be written is a bad-input exit, with the
+    /// report's summary still shown.
+    fn emit(&self, report: &RunReport) -> ExitCode {
+        let Some(path) = &self.out else {
+            let text = match self.format {
+                Format::Text => report::text::render(report, std::io::stdout().is_terminal()),
+                other => report::render(report, other),
+            };
+            print!("{text}");
+            return ExitCode::from(report.exit_code());
+        };
+        let summary = report::summary_line(&report.summary);
+        if let Err(e) = std::fs::write(path, report::render(report, self.format)) {
+            eprintln!("{summary}");
+            eprintln!(
+                "error: out_unwritable: --out {}: {e} (give a path in a directory that exists and is writable)",
+                path.display()
+            );
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+        eprintln!("{summary}");
+        eprintln!(
+            "{} report written to {}",
+            self.format.name(),
+            path.display()
+        );
+        ExitCode::from(report.exit_code())
+    }
 }
 
 #[derive(clap::Args)]
@@ -139,6 +191,7 @@ async fn main() -> ExitCode {
         Command::Saml(args) => saml(args).await,
         Command::Scim(args) => scim(args).await,
         Command::List(args) => list(args),
+        Command::Explain(args) => explain_response(&args).await,
     }
 }
 
@@ -184,60 +237,43 @@ async fn run(args: RunArgs) -> ExitCode {
         return ExitCode::from(EXIT_BAD_INPUT);
     }
     let started = now.format(&Rfc3339).unwrap_or_default();
-    let report: RunReport = runner::run(&sp, &scenarios, args.filter, started, &mut |_| {}).await;
-    for s in &report.scenarios {
-        println!(
-            "{:<6} {:<60} {} | {}",
-            s.outcome.as_str(),
-            s.id,
-            s.expected,
-            s.got
-        );
+    let progress = args.output.progress();
+    progress.start(scenarios.len());
+    let report = runner::run(&sp, &scenarios, args.filter, started, &mut |result| {
+        progress.finished(result)
+    })
+    .await;
+    progress.finish();
+    args.output.emit(&report)
+}
+
+async fn explain_response(args: &ExplainArgs) -> ExitCode {
+    match explain::explain(args).await {
+        Ok(report) => {
+            let mut out = std::io::stdout().lock();
+            match report
+                .write(args.format, &mut out)
+                .and_then(|()| out.flush())
+            {
+                // The reader went away (`| head`): nothing to tell it.
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("error: output_failed: writing the report failed: {e}");
+                    ExitCode::from(EXIT_BAD_INPUT)
+                }
+                _ => ExitCode::from(report.verdict.exit_code()),
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", e.code());
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
     }
-    let summary = &report.summary;
-    println!(
-        "{} scenarios: {} passed, {} failed, {} errors in {} ms against {}",
-        summary.total, summary.passed, summary.failed, summary.errors, summary.ms, summary.target
-    );
-    ExitCode::from(report.exit_code())
 }
 
 /// One line on stderr, exit 2: the run could not start or the input is unusable.
 fn bad_input(code: &str, message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {code}: {message}");
     ExitCode::from(EXIT_BAD_INPUT)
-}
-
-/// Where and how the report is written.
-struct Output {
-    format: Format,
-    out: Option<PathBuf>,
-}
-
-impl Output {
-    fn parse(args: OutputArgs) -> Result<Output, ExitCode> {
-        let format = Format::parse(&args.format).map_err(|e| bad_input(e.code(), e))?;
-        Ok(Output {
-            format,
-            out: args.out,
-        })
-    }
-
-    fn write(&self, report: &RunReport) -> Result<(), ExitCode> {
-        match &self.out {
-            Some(path) => std::fs::write(path, report::render(report, self.format))
-                .map_err(|e| bad_input("out_unwritable", format!("--out {}: {e}", path.display()))),
-            None => {
-                let color = self.format == Format::Text && std::io::stdout().is_terminal();
-                let text = match self.format {
-                    Format::Text => report::text::render(report, color),
-                    other => report::render(report, other),
-                };
-                print!("{text}");
-                Ok(())
-            }
-        }
-    }
 }
 
 fn started_now() -> String {
@@ -257,10 +293,6 @@ async fn saml(args: SamlArgs) -> ExitCode {
             Err(e) => bad_input(e.code(), e),
         };
     }
-    let output = match Output::parse(args.output) {
-        Ok(output) => output,
-        Err(exit) => return exit,
-    };
     let rule = match LoginRule::parse(&args.logged_in) {
         Ok(rule) => rule,
         Err(e) => return bad_input(e.code(), e),
@@ -283,23 +315,19 @@ async fn saml(args: SamlArgs) -> ExitCode {
     );
     let started = started_now();
     if let Err(e) = sp.preflight().await {
-        return not_started(&sp, e, args.filter, started, &not_run, &output);
+        return not_started(&sp, e, args.filter, started, &not_run, &args.output);
     }
-    let progress = Progress::stderr();
+    let progress = args.output.progress();
     progress.start(scenarios.len());
     let report = saml::run(&sp, &scenarios, args.filter, started, &mut |result| {
         progress.finished(result)
     })
     .await;
     progress.finish();
-    conclude(&report, &not_run, &output)
+    conclude(&report, &not_run, &args.output)
 }
 
 async fn scim(args: ScimArgs) -> ExitCode {
-    let output = match Output::parse(args.output) {
-        Ok(output) => output,
-        Err(exit) => return exit,
-    };
     let profiles = match scim::profiles(&args.profile) {
         Ok(profiles) => profiles,
         Err(e) => return bad_input(e.code(), e),
@@ -314,16 +342,16 @@ async fn scim(args: ScimArgs) -> ExitCode {
     }
     let started = started_now();
     if let Err(e) = server.preflight().await {
-        return not_started(&server, e, args.filter, started, &not_run, &output);
+        return not_started(&server, e, args.filter, started, &not_run, &args.output);
     }
-    let progress = Progress::stderr();
+    let progress = args.output.progress();
     progress.start(scenarios.len());
     let report = runner::run(&server, &scenarios, args.filter, started, &mut |result| {
         progress.finished(result)
     })
     .await;
     progress.finish();
-    conclude(&report, &not_run, &output)
+    conclude(&report, &not_run, &args.output)
 }
 
 fn no_scenarios(filter: Option<String>, not_run: &NotRun) -> ExitCode {
@@ -347,11 +375,12 @@ fn not_started(
     filter: Option<String>,
     started: String,
     not_run: &NotRun,
-    output: &Output,
+    output: &OutputArgs,
 ) -> ExitCode {
     let report = RunReport::new(target.description(), filter, started, 0, Vec::new());
-    if let Err(exit) = output.write(&report) {
-        return exit;
+    let written = output.emit(&report);
+    if written == ExitCode::from(EXIT_BAD_INPUT) {
+        return written;
     }
     for line in not_run.lines() {
         eprintln!("{line}");
@@ -362,17 +391,18 @@ fn not_started(
 /// Writes the report and says what was not run. A scenario that could not be carried out (the
 /// target went away, a response would not build) makes the run one that could not complete:
 /// exit 2, as for a target unreachable from the start, not 1, "the target got it wrong".
-fn conclude(report: &RunReport, not_run: &NotRun, output: &Output) -> ExitCode {
-    if let Err(exit) = output.write(report) {
-        return exit;
-    }
+fn conclude(report: &RunReport, not_run: &NotRun, output: &OutputArgs) -> ExitCode {
+    let written = output.emit(report);
     for line in not_run.lines() {
         eprintln!("{line}");
+    }
+    if written == ExitCode::from(EXIT_BAD_INPUT) {
+        return written;
     }
     let mut errors = report
         .scenarios
         .iter()
-        .filter(|s| s.outcome == conformance::result::Outcome::Error);
+        .filter(|s| s.outcome == Outcome::Error);
     if let Some(first) = errors.next() {
         return bad_input(
             "scenarios_not_run",
@@ -385,5 +415,5 @@ fn conclude(report: &RunReport, not_run: &NotRun, output: &Output) -> ExitCode {
             ),
         );
     }
-    ExitCode::from(report.exit_code())
+    written
 }

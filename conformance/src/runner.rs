@@ -79,9 +79,13 @@ pub async fn run<T: Target>(
         .enumerate()
         .partition(|(_, s)| matches!(s.stimulus, Stimulus::Script(_)));
     let mut results: Vec<(usize, ScenarioResult)> = Vec::with_capacity(scenarios.len());
-    let mut stream = futures_util::stream::iter(independent)
-        .map(|(n, scenario)| async move { (n, run_one(target, scenario, n).await) })
-        .buffer_unordered(CONCURRENCY);
+    // The futures are made up front (they do nothing until polled): a closure building them
+    // inside the stream would make the whole run's future lose `Send` (rust-lang/rust#102211).
+    let pending: Vec<_> = independent
+        .into_iter()
+        .map(|(n, scenario)| numbered(target, scenario, n))
+        .collect();
+    let mut stream = futures_util::stream::iter(pending).buffer_unordered(CONCURRENCY);
     while let Some((n, result)) = stream.next().await {
         on_result(&result);
         results.push((n, result));
@@ -99,6 +103,10 @@ pub async fn run<T: Target>(
         clock.elapsed().as_millis() as u64,
         results.into_iter().map(|(_, r)| r).collect(),
     )
+}
+
+async fn numbered<T: Target>(target: &T, scenario: &Scenario, n: usize) -> (usize, ScenarioResult) {
+    (n, run_one(target, scenario, n).await)
 }
 
 async fn run_one<T: Target>(target: &T, scenario: &Scenario, n: usize) -> ScenarioResult {

@@ -34,12 +34,20 @@ impl Scenario {
     /// What a correct target does, in the words reports use.
     pub fn expected(&self) -> String {
         match &self.stimulus {
-            Stimulus::Post(post) => post.expected.to_string(),
+            Stimulus::Post(post) => expectation(&post.expected),
             Stimulus::Script(script) => script
                 .last_expectation()
-                .map_or_else(|| "every step as expected".to_owned(), |e| e.to_string()),
+                .map_or_else(|| "every step as expected".to_owned(), expectation),
             Stimulus::Okta { .. } => "every step passes as Okta judges it".to_owned(),
         }
+    }
+}
+
+/// `accepted`, or the code and the status a correct SP answers with: `audience_mismatch (4xx)`.
+fn expectation(expected: &Expected) -> String {
+    match expected {
+        Expected::Accepted => "accepted".to_owned(),
+        refused => refused.to_string(),
     }
 }
 
@@ -132,10 +140,42 @@ pub enum MetadataSetup {
     Dynamic(Published),
 }
 
+/// Metadata a customer might paste that the SP must refuse when it is saved (DESIGN, Metadata:
+/// "entityID equals the configured issuer, at least one signing certificate, SSO URL present").
+/// The target renders it for the script's team at its clock's now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvalidMetadata {
+    /// Not XML at all: an HTML login page pasted instead of the metadata.
+    NotXml,
+    /// The team's IdP metadata with its `KeyDescriptor`s removed.
+    NoSigningCertificate,
+    /// Another IdP's metadata: the entityID is not the issuer the form names.
+    OtherEntityId,
+    /// The team's IdP metadata without `SingleSignOnService`.
+    NoSsoUrl,
+    /// The team's IdP metadata with a `validUntil` an hour in the past.
+    Expired,
+}
+
+impl InvalidMetadata {
+    pub fn describe(self) -> &'static str {
+        match self {
+            InvalidMetadata::NotXml => "an HTML page instead of metadata",
+            InvalidMetadata::NoSigningCertificate => "metadata without a signing certificate",
+            InvalidMetadata::OtherEntityId => "another IdP's metadata (entityID is not the issuer)",
+            InvalidMetadata::NoSsoUrl => "metadata without a SingleSignOnService",
+            InvalidMetadata::Expired => "metadata past its validUntil",
+        }
+    }
+}
+
 /// Steps run in order against the script's own team.
 #[derive(Clone)]
 pub struct Script {
     pub team: TeamSetup,
+    /// Further teams the script's responses name (another team's IdP asserting one of this
+    /// team's members); set up with it, never reconfigured by it.
+    pub others: Vec<TeamSetup>,
     pub steps: Vec<Step>,
 }
 
@@ -151,23 +191,31 @@ impl Script {
 /// One step of a [`Script`].
 #[derive(Clone)]
 pub enum Step {
-    /// Post a response for the script's team; the SP must answer `expected`.
+    /// Post a response (its Issuer picks the team, usually the script's); the SP must answer
+    /// `expected`.
     Post {
         response: Box<Response>,
         expected: Expected,
     },
-    /// The metadata URL now publishes these keys.
-    Publish(Published),
+    /// The metadata URL now publishes these keys, with a `validUntil` that far after the SP's
+    /// clock when given.
+    Publish {
+        keys: Published,
+        valid_for: Option<Duration>,
+    },
     /// The metadata URL answers 503 from now on.
     MetadataOutage,
     /// The SP's clock moves forward (and its metadata refresh runs if due).
     Advance(Duration),
-    /// The SP refreshes the team's metadata now.
-    Refresh,
-    /// Configuring the team with metadata that does not parse is refused with this admin code,
-    /// and the team's previous settings stay.
+    /// The SP's metadata refresh pass runs at its clock's now; the script's team must be among
+    /// the teams it refreshed, or, with `fails_with`, among those that failed with that code
+    /// (the last good copy staying in force).
+    Refresh { fails_with: Option<&'static str> },
+    /// Configuring the team with unusable static metadata is refused with `code` (the metadata
+    /// error's own code, such as `entity_id_mismatch`, else the admin error's), and the team's
+    /// previous settings stay.
     ConfigureInvalidMetadata {
-        xml: &'static str,
+        metadata: InvalidMetadata,
         code: &'static str,
     },
     /// SCIM: create the member `email` (active).

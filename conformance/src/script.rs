@@ -3,8 +3,9 @@
 
 use crate::deliver::{self, Ran, SamlTarget};
 use crate::inprocess::{InProcess, sso_form};
+use crate::metadata_host::MetadataHost;
 use crate::result::{Evidence, Outcome};
-use crate::scenario::{Script, Step};
+use crate::scenario::{InvalidMetadata, Script, Step};
 use serde_json::json;
 use sp::admin;
 use sp::clock::Clock;
@@ -22,6 +23,11 @@ pub async fn run(
         Ok(team) => team,
         Err(e) => return Ran::error("team not set up", e.to_string()),
     };
+    for other in &script.others {
+        if let Err(e) = sp.team(other).await {
+            return Ran::error("team not set up", e.to_string());
+        }
+    }
     let mut log = Vec::new();
     let mut last = Ran {
         outcome: Outcome::Pass,
@@ -45,11 +51,14 @@ pub async fn run(
                 )
                 .await
             }
-            Step::Publish(published) => {
-                match sp
-                    .metadata
-                    .publish(&script.team.slug, &script.team.issuer, *published)
-                {
+            Step::Publish { keys, valid_for } => {
+                let valid_until = valid_for.map(|d| sp.clock.now() + d);
+                match sp.metadata.publish(
+                    &script.team.slug,
+                    &script.team.issuer,
+                    *keys,
+                    valid_until,
+                ) {
                     Ok(_) => done(),
                     Err(e) => Ran::error("metadata not published", e.to_string()),
                 }
@@ -62,14 +71,9 @@ pub async fn run(
                 sp.clock.advance(*by);
                 done()
             }
-            Step::Refresh => {
-                match sp::saml::refresh::run_due(&sp.store, &sp.fetcher, sp.clock.now()).await {
-                    Ok(_) => done(),
-                    Err(e) => Ran::error("refresh failed", e.to_string()),
-                }
-            }
-            Step::ConfigureInvalidMetadata { xml, code } => {
-                configure_invalid(sp, &script.team, xml, code).await
+            Step::Refresh { fails_with } => refresh(sp, &script.team.slug, *fails_with).await,
+            Step::ConfigureInvalidMetadata { metadata, code } => {
+                configure_invalid(sp, &script.team, *metadata, code).await
             }
             Step::ScimCreate { email } => match team.scim_key.as_deref() {
                 Some(key) => scim_create(client, sp, key, email).await,
@@ -108,12 +112,22 @@ fn done() -> Ran {
 fn describe(step: &Step) -> String {
     match step {
         Step::Post { expected, .. } => format!("post a response, expecting {}", expected.as_str()),
-        Step::Publish(published) => format!("the metadata URL publishes {} keys", published.name()),
+        Step::Publish { keys, valid_for } => match valid_for {
+            Some(d) => format!(
+                "the metadata URL publishes {} keys, valid for {} s",
+                keys.name(),
+                d.whole_seconds()
+            ),
+            None => format!("the metadata URL publishes {} keys", keys.name()),
+        },
         Step::MetadataOutage => "the metadata URL answers 503".to_owned(),
         Step::Advance(by) => format!("the clock moves {} s on", by.whole_seconds()),
-        Step::Refresh => "the SP refreshes due metadata".to_owned(),
-        Step::ConfigureInvalidMetadata { code, .. } => {
-            format!("configuring invalid metadata is refused with {code}")
+        Step::Refresh { fails_with: None } => "the SP refreshes the team's metadata".to_owned(),
+        Step::Refresh {
+            fails_with: Some(code),
+        } => format!("the SP's refresh of the team's metadata fails with {code}"),
+        Step::ConfigureInvalidMetadata { metadata, code } => {
+            format!("configuring {} is refused with {code}", metadata.describe())
         }
         Step::ScimCreate { email } => format!("SCIM creates {email}"),
         Step::ScimSetActive { email, active } => format!("SCIM sets {email} active={active}"),
@@ -123,34 +137,78 @@ fn describe(step: &Step) -> String {
 async fn configure_invalid(
     sp: &InProcess,
     team: &crate::scenario::TeamSetup,
-    xml: &str,
+    metadata: InvalidMetadata,
     code: &str,
 ) -> Ran {
-    let form = sso_form(team, MetadataSource::Static(xml.to_owned()));
+    let xml = match MetadataHost::invalid(&team.issuer, metadata, sp.clock.now()) {
+        Ok(xml) => xml,
+        Err(e) => return Ran::error("metadata not rendered", e.to_string()),
+    };
+    let form = sso_form(team, MetadataSource::Static(xml.clone()));
     match admin::set_sso(&sp.store, &sp.fetcher, &team.slug, form, sp.clock.now()).await {
         Ok(_) => Ran {
             outcome: Outcome::Fail,
             got: "saved".to_owned(),
             evidence: Some(Evidence {
-                request: xml.to_owned(),
+                request: xml.clone(),
                 response: String::new(),
                 diagnosis: format!("invalid metadata was saved; expected refusal {code}"),
             }),
         },
-        Err(e) if e.code() == code => Ran {
+        Err(e) if e.reason().unwrap_or(e.code()) == code => Ran {
             outcome: Outcome::Pass,
             got: format!("refused: {code}"),
             evidence: None,
         },
         Err(e) => Ran {
             outcome: Outcome::Fail,
-            got: format!("refused: {}", e.code()),
+            got: format!("refused: {}", e.reason().unwrap_or(e.code())),
             evidence: Some(Evidence {
-                request: xml.to_owned(),
+                request: xml.clone(),
                 response: String::new(),
                 diagnosis: e.to_string(),
             }),
         },
+    }
+}
+
+/// One refresh pass at the SP's now, judged by what it did to the team `slug`.
+async fn refresh(sp: &InProcess, slug: &str, fails_with: Option<&str>) -> Ran {
+    let team_id = match sp.store.team_by_slug(slug).await {
+        Ok(Some(team)) => team.id,
+        Ok(None) => return Ran::error("team not found", format!("no team {slug}")),
+        Err(e) => return Ran::error("team lookup failed", e.to_string()),
+    };
+    let pass = match sp::saml::refresh::run_due(&sp.store, &sp.fetcher, sp.clock.now()).await {
+        Ok(pass) => pass,
+        Err(e) => return Ran::error("refresh pass failed", e.to_string()),
+    };
+    let failed = pass
+        .failed
+        .iter()
+        .find(|(id, _)| *id == team_id)
+        .map(|(_, code)| *code);
+    let got = match (pass.refreshed.contains(&team_id), failed) {
+        (true, _) => "refreshed".to_owned(),
+        (false, Some(code)) => format!("failed: {code}"),
+        (false, None) => "not due, not fetched".to_owned(),
+    };
+    let want = fails_with.map_or_else(|| "refreshed".to_owned(), |c| format!("failed: {c}"));
+    if got == want {
+        return Ran {
+            outcome: Outcome::Pass,
+            got,
+            evidence: None,
+        };
+    }
+    Ran {
+        outcome: Outcome::Fail,
+        got: got.clone(),
+        evidence: Some(Evidence {
+            request: "a metadata refresh pass".to_owned(),
+            response: String::new(),
+            diagnosis: format!("expected the team's metadata {want}, got {got}"),
+        }),
     }
 }
 

@@ -1703,6 +1703,11 @@ fn explain_passes_every_check_of_a_valid_response_and_names_them_in_order() {
     }
     assert!(!e.read_unverified);
     assert_eq!(e.first_failure(), None);
+    assert_eq!(
+        e.login.map(|l| l.user_name).as_deref(),
+        Some("alice@corp.com"),
+        "a response that passes names who it logs in"
+    );
 }
 
 #[test]
@@ -1747,6 +1752,10 @@ fn explain_goes_on_past_a_bad_signature_marked_unverified_and_never_logs_in() {
     assert_eq!(
         e.first_failure().map(|r| r.code),
         Some(Code::SignatureInvalid)
+    );
+    assert_eq!(
+        e.login, None,
+        "an explanation with a failure logs no one in"
     );
     // The ACS itself stops at the signature.
     assert_rejected(acs.post_spec(&spec), Code::SignatureInvalid);

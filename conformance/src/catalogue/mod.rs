@@ -2,9 +2,13 @@
 //! returns its scenarios; ids are unique (a test checks it) and stable (reports and CI history key
 //! on them).
 
+mod cross_team;
 mod faults;
+mod metadata;
 mod okta;
 mod presets;
+mod reply_url;
+mod scim_sso;
 pub mod teams;
 
 use crate::scenario::Scenario;
@@ -14,7 +18,11 @@ pub fn all() -> Vec<Scenario> {
     let mut scenarios = Vec::new();
     scenarios.extend(presets::scenarios());
     scenarios.extend(faults::scenarios());
+    scenarios.extend(reply_url::scenarios());
     scenarios.extend(okta::scenarios());
+    scenarios.extend(metadata::scenarios());
+    scenarios.extend(scim_sso::scenarios());
+    scenarios.extend(cross_team::scenarios());
     scenarios
 }
 

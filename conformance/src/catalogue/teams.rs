@@ -45,7 +45,10 @@ pub fn scim(profile: mock_okta::Profile) -> TeamSetup {
 pub fn of(scenario: &Scenario) -> Vec<TeamSetup> {
     match &scenario.stimulus {
         Stimulus::Post(post) => vec![post.team.clone()],
-        Stimulus::Script(script) => vec![script.team.clone()],
+        Stimulus::Script(script) => std::iter::once(&script.team)
+            .chain(&script.others)
+            .cloned()
+            .collect(),
         Stimulus::Okta { profile, .. } => vec![scim(*profile)],
     }
 }

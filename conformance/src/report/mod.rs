@@ -77,7 +77,7 @@ pub fn render(report: &RunReport, format: Format) -> String {
 
 /// `242 scenarios: 240 passed, 1 failed, 1 error in 8.3 s against in-process sp (sqlite)`, the
 /// line the text report ends with and the HTML page's title.
-pub(crate) fn summary_line(summary: &Summary) -> String {
+pub fn summary_line(summary: &Summary) -> String {
     let mut line = format!(
         "{}: {} passed, {} failed, {} in {} against {}",
         counted(summary.total, "scenario"),

@@ -383,6 +383,9 @@ pub struct Explanation {
     /// Whether fields were read from an element whose signature did not verify (after a failed
     /// signature check, to report what else is wrong). Such an explanation never logs anyone in.
     pub read_unverified: bool,
+    /// Who the response logs in when every pure check passed (the stateful ones, InResponseTo
+    /// and replay, are the ACS's alone); `None` when any failed.
+    pub login: Option<Login>,
 }
 
 impl Explanation {
@@ -411,6 +414,7 @@ impl Run {
             explaining: Some(Explanation {
                 verdicts: Vec::new(),
                 read_unverified: false,
+                login: None,
             }),
         }
     }
@@ -837,6 +841,7 @@ pub fn explain(
     now: OffsetDateTime,
 ) -> Explanation {
     let mut run = Run::explaining();
+    let mut login = None;
     let xml = run.value(Check::Decode, decode(form_value, sp));
     let doc = xml
         .as_ref()
@@ -855,15 +860,17 @@ pub fn explain(
                         .got(issuer)
                 });
             if let Ok(team) = run.value(Check::Team, found) {
-                // The verdicts are in `run`; the Login (if any) is dropped unseen.
-                let _ = run_checks(doc, team, sp, now, &mut run);
+                // The verdicts are in `run`; `run_checks` yields a Login only when none failed.
+                login = run_checks(doc, team, sp, now, &mut run).ok();
             }
         }
     }
     let mut explanation = run.explaining.take().unwrap_or(Explanation {
         verdicts: Vec::new(),
         read_unverified: false,
+        login: None,
     });
+    explanation.login = login;
     for check in Check::ALL {
         if !explanation.verdicts.iter().any(|(c, _)| *c == check) {
             explanation.verdicts.push((

@@ -1,0 +1,162 @@
+//! The whole catalogue against the in-process SP, on SQLite and (when `DATABASE_URL` names one)
+//! PostgreSQL: every scenario meets its expectation, and a failure is reported by id with what
+//! was sent, what came back and the diagnosis. Also the text and JSON reports of a fixed subset
+//! at a fixed time, as snapshots.
+
+use conformance::inprocess::InProcess;
+use conformance::report::{self, Format, Progress};
+use conformance::result::{Outcome, RunReport};
+use conformance::runner::{self, Filter};
+use conformance::scenario::Scenario;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+const NOW: OffsetDateTime = datetime!(2026-11-28 12:00 UTC);
+
+async fn run_on(database: Option<&str>, filter: &str) -> RunReport {
+    let filter = Filter::parse(filter);
+    let scenarios: Vec<Scenario> = conformance::catalogue::all()
+        .into_iter()
+        .filter(|s| filter.selects(&s.id))
+        .collect();
+    let sp = InProcess::start(database, NOW).await.expect("sp starts");
+    sp.prepare(&scenarios).await.expect("teams");
+    let progress = Progress::hidden();
+    runner::run(
+        &sp,
+        &scenarios,
+        None,
+        "2026-11-28T12:00:00Z".into(),
+        &mut |r| progress.finished(r),
+    )
+    .await
+}
+
+fn assert_all_pass(report: &RunReport) {
+    let failures: Vec<String> = report
+        .scenarios
+        .iter()
+        .filter(|s| s.outcome != Outcome::Pass)
+        .map(|s| {
+            let evidence = s.evidence.clone().unwrap_or_default();
+            format!(
+                "--- {} ({}): expected {}, got {}\n{}\n{}\n{}",
+                s.id,
+                s.outcome.as_str(),
+                s.expected,
+                s.got,
+                evidence.diagnosis,
+                evidence.request.chars().take(2000).collect::<String>(),
+                evidence.response.chars().take(2000).collect::<String>()
+            )
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} scenarios did not pass against {}:\n{}",
+        failures.len(),
+        report.summary.total,
+        report.summary.target,
+        failures.join("\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_passes_against_sp_on_sqlite() {
+    let report = run_on(None, "").await;
+    assert!(report.summary.total > 200, "{}", report.summary.total);
+    assert_all_pass(&report);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_passes_against_sp_on_postgres() {
+    let Ok(base) = std::env::var("DATABASE_URL") else {
+        let ci = std::env::var("CI").unwrap_or_default();
+        assert!(
+            ci.is_empty() || ci == "false" || ci == "0",
+            "CI is set but DATABASE_URL is not: the PostgreSQL half must run in CI"
+        );
+        eprintln!("notice: DATABASE_URL is not set; the PostgreSQL half is skipped");
+        return;
+    };
+    // A schema of its own, dropped afterwards.
+    let schema = format!("ssolab_catalogue_{}", sp::model::Id::random());
+    let admin = sqlx::PgPool::connect(&base).await.expect("DATABASE_URL");
+    sqlx::raw_sql(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .expect("create schema");
+    let mut url = url::Url::parse(&base).expect("DATABASE_URL is a URL");
+    url.query_pairs_mut()
+        .append_pair("options[search_path]", &schema);
+    let outcome = tokio::spawn(async move {
+        let report = run_on(Some(url.as_str()), "").await;
+        assert_eq!(report.summary.target, "in-process sp (postgresql)");
+        assert_all_pass(&report);
+    })
+    .await;
+    sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(&admin)
+        .await
+        .expect("drop schema");
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic.into_panic());
+    }
+}
+
+/// A report whose timings are zeroed: everything else in it is fixed by the catalogue, the clock
+/// and the SP's answers.
+fn timeless(mut report: RunReport) -> RunReport {
+    report.summary.ms = 0;
+    for s in &mut report.scenarios {
+        s.ms = 0;
+    }
+    report
+}
+
+const SUBSET: &str = "saml.preset.okta,saml.audience,saml.xsw.xsw1,scim.okta.connect";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_and_json_reports_of_a_fixed_subset() {
+    let report = timeless(run_on(None, SUBSET).await);
+    assert_all_pass(&report);
+    insta::assert_snapshot!("subset_text", report::render(&report, Format::Text));
+    insta::assert_snapshot!("subset_json", report::render(&report, Format::Json));
+}
+
+/// The same stimulus judged against an answer it does not get is a failure with evidence, not an
+/// error: the runner reports what the SP did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scenario_whose_expectation_is_not_met_fails_with_evidence() {
+    let mut scenario = conformance::catalogue::all()
+        .into_iter()
+        .find(|s| s.id == "saml.preset.okta")
+        .expect("scenario");
+    let conformance::scenario::Stimulus::Post(post) = &mut scenario.stimulus else {
+        panic!("a post");
+    };
+    post.expected = mock_idp::expect::Expected::Refused(mock_idp::expect::Code::AudienceMismatch);
+    let sp = InProcess::start(None, NOW).await.expect("sp");
+    sp.prepare(std::slice::from_ref(&scenario))
+        .await
+        .expect("teams");
+    let report = runner::run(&sp, &[scenario], None, String::new(), &mut |_| {}).await;
+    let result = &report.scenarios[0];
+    assert_eq!(result.outcome, Outcome::Fail);
+    assert!(result.got.starts_with("accepted"), "{}", result.got);
+    let evidence = result.evidence.as_ref().expect("evidence");
+    assert!(
+        evidence
+            .request
+            .contains("<saml2:Audience>https://qualified.io"),
+        "{}",
+        evidence.request
+    );
+    assert!(evidence.response.contains("303"), "{}", evidence.response);
+    assert!(
+        evidence.diagnosis.contains("DISAGREE"),
+        "{}",
+        evidence.diagnosis
+    );
+    assert_eq!(report.exit_code(), 1);
+}
