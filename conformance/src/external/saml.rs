@@ -12,8 +12,9 @@
 //!
 //! Not run, and counted as such: scripts (they reconfigure the SP), SCIM scenarios (`conformance
 //! scim`), responses that need a second IdP at the SP, Assertions encrypted to ssolab's test SP
-//! key (the partner's SP does not hold it), and the Reply-URL near misses (they test where a
-//! browser's post lands and the names ssolab's `sp` gives a miss, not SAML processing).
+//! key (the partner's SP does not hold it), and posts that do not go straight to the ACS (a
+//! redirect in front of it, a near-miss path, a GET: they test where a browser's post lands and
+//! the names ssolab's `sp` gives a miss, not SAML processing).
 //!
 //! Judging: a partner's SP owes us no status or code, so "logged in" is the partner's
 //! [`LoginRule`], and a refusal is any answer that is not a login (4xx, 5xx, a 200 error page,
@@ -32,11 +33,11 @@ use crate::runner::{self, Target};
 use crate::scenario::{Post, Scenario, Stimulus};
 use mock_idp::check;
 use mock_idp::expect::{CODE_HEADER, Expected};
-use mock_idp::faults::Class;
+use mock_idp::faults::Transform;
 use mock_idp::keys::{KeyRole, KeyType};
 use mock_idp::metadata::Published;
 use mock_idp::post::Delivery;
-use mock_idp::spec::EncryptTo;
+use mock_idp::spec::{EncryptTo, HttpMethod};
 use openssl::hash::MessageDigest;
 use std::collections::HashMap;
 use std::fmt;
@@ -48,7 +49,7 @@ const SCIM: &str = "SCIM scenarios: run them against your SCIM server with `conf
 const OTHER_IDP: &str = "scenarios that need a second IdP configured at your SP";
 const ENCRYPTED: &str =
     "scenarios with the Assertion encrypted to ssolab's test SP key, which your SP does not hold";
-const REPLY_URL: &str = "Reply-URL near misses: they test where a browser's post lands and how ssolab's sp names a miss";
+const REPLY_URL: &str = "Reply-URL scenarios whose post does not go straight to your ACS (a redirect in front, a near-miss path, a GET): they test how ssolab's sp names a miss";
 
 /// The mock IdP's entity ID: the okta preset's issuer, which the `acme` team trusts.
 pub fn idp_issuer() -> String {
@@ -110,11 +111,7 @@ pub fn portable(selected: Vec<Scenario>) -> (Vec<Scenario>, NotRun) {
             }
             Stimulus::Post(post) => post,
         };
-        if post
-            .response
-            .fault
-            .is_some_and(|f| f.class == Class::ReplyUrl)
-        {
+        if !straight_to_acs(post) {
             not_run.add(REPLY_URL);
             continue;
         }
@@ -141,6 +138,26 @@ pub fn portable(selected: Vec<Scenario>) -> (Vec<Scenario>, NotRun) {
         run.push(scenario);
     }
     (run, not_run)
+}
+
+/// Whether the browser's post goes straight to the ACS: no redirect in front of it, and, after
+/// the scenario's adjustment and fault, a POST to the ACS itself.
+fn straight_to_acs(post: &Post) -> bool {
+    const ACS: &str = "https://sp.invalid/acs";
+    let mut spec = post.response.spec.clone().for_sp(ACS, "https://sp.invalid");
+    if let Some(adjust) = post.response.adjust {
+        adjust(&mut spec);
+    }
+    if let Some(fault) = post.response.fault {
+        if fault.via_redirect.is_some() {
+            return false;
+        }
+        // The other transforms rewrite the XML, never where the browser takes it.
+        if let Transform::Spec(edit) = &fault.transform {
+            edit(&mut spec);
+        }
+    }
+    post.via.is_none() && spec.reply_url == ACS && spec.method == HttpMethod::Post
 }
 
 /// A valid response in another IdP's shape, for a team set up like acme but for its issuer: its
@@ -415,6 +432,9 @@ mod tests {
             "saml.preset.adfs-encrypted",
             "saml.issuer.other-team-issuer",
             "saml.reply-url.reply-url-trailing-slash",
+            "saml.reply-url.sign-on-url-get",
+            "saml.reply-url.redirect-307",
+            "saml.reply-url.idp-initiated-default-reply-url-home",
         ] {
             assert!(by_id(&all, id).is_some(), "{id} is in the catalogue");
         }
@@ -440,7 +460,16 @@ mod tests {
         assert!(by_id(&run, "saml.xsw.xsw1").is_some());
         assert!(by_id(&run, "saml.protocol.replay").is_some());
         assert!(by_id(&run, "saml.issuer.other-team-issuer").is_none());
-        assert!(by_id(&run, "saml.reply-url.reply-url-trailing-slash").is_none());
+        for elsewhere in [
+            "saml.reply-url.reply-url-trailing-slash",
+            "saml.reply-url.sign-on-url-get",
+            "saml.reply-url.redirect-307",
+            "saml.reply-url.idp-initiated-default-reply-url-home",
+        ] {
+            assert!(by_id(&run, elsewhere).is_none(), "{elsewhere} ran");
+        }
+        // Posted straight to the ACS, with a Destination the SP must refuse: it runs.
+        assert!(by_id(&run, "saml.reply-url.proxy-sees-http").is_some());
         let lines = not_run.lines().join("\n");
         for reason in [SCIM, OTHER_IDP, ENCRYPTED, REPLY_URL] {
             assert!(lines.contains(reason), "{reason} missing from:\n{lines}");
