@@ -104,12 +104,7 @@ pub async fn post_expecting(
         Err(e) => return Ran::error("the response could not be built", e.to_string()),
     };
     let via = check::redirect_for(&prepared, via);
-    let request = format!(
-        "{} {}\nSAMLResponse (decoded):\n{}",
-        prepared.spec.method.name().to_uppercase(),
-        prepared.spec.reply_url,
-        prepared.built.xml
-    );
+    let request = request_text(&prepared);
     match check::post_and_judge(client, prepared, via, expected).await {
         Err(e) => Ran {
             outcome: Outcome::Error,
@@ -150,6 +145,17 @@ pub async fn post_expecting(
             }
         }
     }
+}
+
+/// The request a browser makes with `prepared`, as evidence for people: method, Reply URL and
+/// the decoded XML.
+pub fn request_text(prepared: &Prepared) -> String {
+    format!(
+        "{} {}\nSAMLResponse (decoded):\n{}",
+        prepared.spec.method.name().to_uppercase(),
+        prepared.spec.reply_url,
+        prepared.built.xml
+    )
 }
 
 /// Runs one mock-okta sequence of `profile` against the SCIM server at `base_url`; `tag` keeps

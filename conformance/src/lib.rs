@@ -5,6 +5,7 @@
 pub mod catalogue;
 pub mod deliver;
 pub mod explain;
+pub mod external;
 pub mod inprocess;
 pub mod lab;
 pub mod metadata_host;

@@ -4,10 +4,14 @@
 use clap::{Parser, Subcommand};
 use conformance::catalogue;
 use conformance::explain::{self, ExplainArgs};
+use conformance::external::login_rule::LoginRule;
+use conformance::external::saml::{self, ExternalSp};
+use conformance::external::scim::{self, ExternalScim};
+use conformance::external::{ExternalError, NotRun};
 use conformance::inprocess::InProcess;
 use conformance::lab::{self, Lab, LabOptions};
 use conformance::report::{self, Format, Progress};
-use conformance::result::RunReport;
+use conformance::result::{Outcome, RunReport};
 use conformance::runner::{self, Filter};
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -35,6 +39,14 @@ struct Cli {
 enum Command {
     /// Run the catalogue (or the scenarios --filter selects) against an in-process sp.
     Run(RunArgs),
+    /// Run the SAML scenarios that need one IdP configured against a partner's SP (see `saml
+    /// metadata` for that IdP). Exit 0: all passed; 1: some failed; 2: bad input, the ACS
+    /// unreachable, or scenarios that could not be carried out.
+    Saml(SamlArgs),
+    /// Run the SCIM scenarios (mock-okta's sequences) against a partner's SCIM server. Exit 0:
+    /// all passed; 1: some failed; 2: bad input, the server unreachable, the token refused, or
+    /// scenarios that could not be carried out.
+    Scim(ScimArgs),
     /// List the catalogue's scenarios: id, expected outcome, title.
     List(ListArgs),
     /// Explain a captured IdP response offline: every check of the SP's pipeline with its
@@ -43,6 +55,55 @@ enum Command {
     /// Start the SP and the mock IdP on 127.0.0.1 with team acme set up against the mock's
     /// metadata URL, print their URLs and commands to try, and run until Ctrl-C.
     Lab(LabArgs),
+}
+
+#[derive(clap::Args)]
+#[command(subcommand_negates_reqs = true, args_conflicts_with_subcommands = true)]
+struct SamlArgs {
+    #[command(subcommand)]
+    command: Option<SamlCommand>,
+    /// The partner SP's ACS URL: where responses are posted, and their Destination and
+    /// Recipient.
+    #[arg(long, required = true)]
+    acs: Option<String>,
+    /// The partner SP's entity ID: the responses' Audience.
+    #[arg(long, required = true)]
+    entity_id: Option<String>,
+    /// When the SP has logged the browser in; repeat to require several conditions (all must
+    /// hold, the status, cookie and redirect-to ones on the same response): status=303 (or
+    /// status=302,303), cookie=NAME (or cookie=*), redirect-to=/path (or a URL prefix),
+    /// body-contains=TEXT. Default: status=302,303 cookie=*. Any other answer is a refusal.
+    #[arg(long = "logged-in", value_name = "KEY=VALUE")]
+    logged_in: Vec<String>,
+    /// Comma-separated id prefixes or globs: `saml.xsw`, `saml.preset`.
+    #[arg(long)]
+    filter: Option<String>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Subcommand)]
+enum SamlCommand {
+    /// Print the mock IdP's metadata (stdout) and the settings to enter at your SP (stderr).
+    Metadata,
+}
+
+#[derive(clap::Args)]
+struct ScimArgs {
+    /// The SCIM root that /Users hangs from, e.g. https://example.com/scim/v2.
+    #[arg(long)]
+    base_url: String,
+    /// The API token the SCIM server issued (sent as `Authorization: Bearer`).
+    #[arg(long, env = "SSOLAB_SCIM_TOKEN", hide_env_values = true)]
+    token: String,
+    /// Which client to play: okta, okta-aiw, entra or all.
+    #[arg(long, default_value = "all")]
+    profile: String,
+    /// Comma-separated id prefixes or globs: `scim.okta.push`, `scim.*.deactivate`.
+    #[arg(long)]
+    filter: Option<String>,
+    #[command(flatten)]
+    output: OutputArgs,
 }
 
 #[derive(clap::Args)]
@@ -146,6 +207,8 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run(args).await,
+        Command::Saml(args) => saml(args).await,
+        Command::Scim(args) => scim(args).await,
         Command::List(args) => list(args),
         Command::Explain(args) => explain_response(&args).await,
         Command::Lab(args) => run_lab(args).await,
@@ -261,4 +324,152 @@ async fn explain_response(args: &ExplainArgs) -> ExitCode {
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
+}
+
+/// One line on stderr, exit 2: the run could not start or the input is unusable.
+fn bad_input(code: &str, message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {code}: {message}");
+    ExitCode::from(EXIT_BAD_INPUT)
+}
+
+fn started_now() -> String {
+    OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+async fn saml(args: SamlArgs) -> ExitCode {
+    if let Some(SamlCommand::Metadata) = args.command {
+        return match saml::idp_metadata().and_then(|xml| Ok((xml, saml::settings()?))) {
+            Ok((xml, settings)) => {
+                eprintln!("{settings}");
+                print!("{xml}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => bad_input(e.code(), e),
+        };
+    }
+    let rule = match LoginRule::parse(&args.logged_in) {
+        Ok(rule) => rule,
+        Err(e) => return bad_input(e.code(), e),
+    };
+    let (scenarios, not_run) = saml::portable(selected(args.filter.as_deref()));
+    let sp = match ExternalSp::new(
+        args.acs.as_deref().unwrap_or_default(),
+        args.entity_id.as_deref().unwrap_or_default(),
+        rule,
+    ) {
+        Ok(sp) => sp,
+        Err(e) => return bad_input(e.code(), e),
+    };
+    if scenarios.is_empty() {
+        return no_scenarios(args.filter, &not_run);
+    }
+    eprintln!(
+        "mock IdP: issuer {}, signing with its current RSA key (`conformance saml metadata` prints its metadata and the settings to enter)",
+        saml::idp_issuer()
+    );
+    let started = started_now();
+    if let Err(e) = sp.preflight().await {
+        return not_started(&sp, e, args.filter, started, &not_run, &args.output);
+    }
+    let progress = args.output.progress();
+    progress.start(scenarios.len());
+    let report = saml::run(&sp, &scenarios, args.filter, started, &mut |result| {
+        progress.finished(result)
+    })
+    .await;
+    progress.finish();
+    conclude(&report, &not_run, &args.output)
+}
+
+async fn scim(args: ScimArgs) -> ExitCode {
+    let profiles = match scim::profiles(&args.profile) {
+        Ok(profiles) => profiles,
+        Err(e) => return bad_input(e.code(), e),
+    };
+    let server = match ExternalScim::new(&args.base_url, &args.token) {
+        Ok(server) => server,
+        Err(e) => return bad_input(e.code(), e),
+    };
+    let (scenarios, not_run) = scim::applicable(selected(args.filter.as_deref()), &profiles);
+    if scenarios.is_empty() {
+        return no_scenarios(args.filter, &not_run);
+    }
+    let started = started_now();
+    if let Err(e) = server.preflight().await {
+        return not_started(&server, e, args.filter, started, &not_run, &args.output);
+    }
+    let progress = args.output.progress();
+    progress.start(scenarios.len());
+    let report = runner::run(&server, &scenarios, args.filter, started, &mut |result| {
+        progress.finished(result)
+    })
+    .await;
+    progress.finish();
+    conclude(&report, &not_run, &args.output)
+}
+
+fn no_scenarios(filter: Option<String>, not_run: &NotRun) -> ExitCode {
+    for line in not_run.lines() {
+        eprintln!("{line}");
+    }
+    bad_input(
+        "no_scenarios",
+        format!(
+            "--filter {:?} selects no scenario this target can run (see `conformance list`)",
+            filter.unwrap_or_default()
+        ),
+    )
+}
+
+/// The target failed its first request: the (empty) report of what ran, then the one line that
+/// says why nothing did.
+fn not_started(
+    target: &impl runner::Target,
+    error: ExternalError,
+    filter: Option<String>,
+    started: String,
+    not_run: &NotRun,
+    output: &OutputArgs,
+) -> ExitCode {
+    let report = RunReport::new(target.description(), filter, started, 0, Vec::new());
+    let written = output.emit(&report);
+    if written == ExitCode::from(EXIT_BAD_INPUT) {
+        return written;
+    }
+    for line in not_run.lines() {
+        eprintln!("{line}");
+    }
+    bad_input(error.code(), error)
+}
+
+/// Writes the report and says what was not run. A scenario that could not be carried out (the
+/// target went away, a response would not build) makes the run one that could not complete:
+/// exit 2, as for a target unreachable from the start, not 1, "the target got it wrong".
+fn conclude(report: &RunReport, not_run: &NotRun, output: &OutputArgs) -> ExitCode {
+    let written = output.emit(report);
+    for line in not_run.lines() {
+        eprintln!("{line}");
+    }
+    if written == ExitCode::from(EXIT_BAD_INPUT) {
+        return written;
+    }
+    let mut errors = report
+        .scenarios
+        .iter()
+        .filter(|s| s.outcome == Outcome::Error);
+    if let Some(first) = errors.next() {
+        return bad_input(
+            "scenarios_not_run",
+            format!(
+                "{} of {} scenarios could not be carried out (first: {}: {}); the report shows what did run",
+                errors.count() + 1,
+                report.summary.total,
+                first.id,
+                first.got
+            ),
+        );
+    }
+    written
 }
