@@ -34,6 +34,21 @@ impl Ran {
     }
 }
 
+impl Ran {
+    /// The response was built (`request`) and could not be delivered.
+    pub fn not_reached(request: String, error: &mock_idp::post::PostError) -> Ran {
+        Ran {
+            outcome: Outcome::Error,
+            got: format!("not reached: {}", error.code()),
+            evidence: Some(Evidence {
+                request,
+                response: String::new(),
+                diagnosis: error.to_string(),
+            }),
+        }
+    }
+}
+
 /// Where the SP under test takes responses.
 #[derive(Debug, Clone)]
 pub struct SamlTarget {
@@ -106,15 +121,7 @@ pub async fn post_expecting(
     let via = check::redirect_for(&prepared, via);
     let request = request_text(&prepared);
     match check::post_and_judge(client, prepared, via, expected).await {
-        Err(e) => Ran {
-            outcome: Outcome::Error,
-            got: format!("not reached: {}", e.code()),
-            evidence: Some(Evidence {
-                request,
-                response: String::new(),
-                diagnosis: e.to_string(),
-            }),
-        },
+        Err(e) => Ran::not_reached(request, &e),
         Ok(checked) => {
             let got = checked
                 .verdict

@@ -216,10 +216,16 @@ async fn main() -> ExitCode {
 }
 
 fn selected(filter: Option<&str>) -> Vec<conformance::scenario::Scenario> {
+    selected_in("", filter)
+}
+
+/// The scenarios of one protocol (`saml.` or `scim.`) that `filter` selects: a partner's SP is
+/// never offered the SCIM scenarios, nor a SCIM server the SAML ones.
+fn selected_in(prefix: &str, filter: Option<&str>) -> Vec<conformance::scenario::Scenario> {
     let filter = Filter::parse(filter.unwrap_or(""));
     catalogue::all()
         .into_iter()
-        .filter(|s| filter.selects(&s.id))
+        .filter(|s| s.id.starts_with(prefix) && filter.selects(&s.id))
         .collect()
 }
 
@@ -353,7 +359,7 @@ async fn saml(args: SamlArgs) -> ExitCode {
         Ok(rule) => rule,
         Err(e) => return bad_input(e.code(), e),
     };
-    let (scenarios, not_run) = saml::portable(selected(args.filter.as_deref()));
+    let (scenarios, not_run) = saml::portable(selected_in("saml.", args.filter.as_deref()));
     let sp = match ExternalSp::new(
         args.acs.as_deref().unwrap_or_default(),
         args.entity_id.as_deref().unwrap_or_default(),
@@ -392,7 +398,8 @@ async fn scim(args: ScimArgs) -> ExitCode {
         Ok(server) => server,
         Err(e) => return bad_input(e.code(), e),
     };
-    let (scenarios, not_run) = scim::applicable(selected(args.filter.as_deref()), &profiles);
+    let (scenarios, not_run) =
+        scim::applicable(selected_in("scim.", args.filter.as_deref()), &profiles);
     if scenarios.is_empty() {
         return no_scenarios(args.filter, &not_run);
     }

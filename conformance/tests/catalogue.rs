@@ -3,6 +3,9 @@
 //! was sent, what came back and the diagnosis. Also the text and JSON reports of a fixed subset
 //! at a fixed time, as snapshots.
 
+#[path = "support/postgres.rs"]
+mod postgres;
+
 use conformance::inprocess::InProcess;
 use conformance::report::{self, Format, Progress};
 use conformance::result::{Outcome, RunReport};
@@ -70,38 +73,12 @@ async fn every_scenario_passes_against_sp_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_scenario_passes_against_sp_on_postgres() {
-    let Ok(base) = std::env::var("DATABASE_URL") else {
-        let ci = std::env::var("CI").unwrap_or_default();
-        assert!(
-            ci.is_empty() || ci == "false" || ci == "0",
-            "CI is set but DATABASE_URL is not: the PostgreSQL half must run in CI"
-        );
-        eprintln!("notice: DATABASE_URL is not set; the PostgreSQL half is skipped");
-        return;
-    };
-    // A schema of its own, dropped afterwards.
-    let schema = format!("ssolab_catalogue_{}", sp::model::Id::random());
-    let admin = sqlx::PgPool::connect(&base).await.expect("DATABASE_URL");
-    sqlx::raw_sql(&format!("CREATE SCHEMA {schema}"))
-        .execute(&admin)
-        .await
-        .expect("create schema");
-    let mut url = url::Url::parse(&base).expect("DATABASE_URL is a URL");
-    url.query_pairs_mut()
-        .append_pair("options[search_path]", &schema);
-    let outcome = tokio::spawn(async move {
-        let report = run_on(Some(url.as_str()), "").await;
+    postgres::in_fresh_schema("ssolab_catalogue", |url| async move {
+        let report = run_on(Some(&url), "").await;
         assert_eq!(report.summary.target, "in-process sp (postgresql)");
         assert_all_pass(&report);
     })
     .await;
-    sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE"))
-        .execute(&admin)
-        .await
-        .expect("drop schema");
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic.into_panic());
-    }
 }
 
 /// A report whose timings are zeroed: everything else in it is fixed by the catalogue, the clock

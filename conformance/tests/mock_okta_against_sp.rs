@@ -4,6 +4,9 @@
 //! SQLite and, when `DATABASE_URL` names one, on PostgreSQL. The two sides share no code:
 //! mock-okta speaks raw HTTP and JSON, from what Okta and Entra send.
 
+#[path = "support/postgres.rs"]
+mod postgres;
+
 use mock_okta::{AuthMode, Profile, Render, RunConfig};
 use sp::admin;
 use sp::clock::SystemClock;
@@ -73,31 +76,8 @@ async fn every_mock_okta_sequence_of_every_profile_passes_against_sp_on_sqlite()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_mock_okta_sequence_of_every_profile_passes_against_sp_on_postgres() {
-    let Ok(base) = std::env::var("DATABASE_URL") else {
-        let ci = std::env::var("CI").unwrap_or_default();
-        assert!(
-            ci.is_empty() || ci == "false" || ci == "0",
-            "CI is set but DATABASE_URL is not: the PostgreSQL half must run in CI"
-        );
-        eprintln!("notice: DATABASE_URL is not set; the PostgreSQL half is skipped");
-        return;
-    };
-    // A schema of its own, dropped afterwards.
-    let schema = format!("ssolab_okta_{}", sp::model::Id::random());
-    let admin_pool = sqlx::PgPool::connect(&base).await.expect("DATABASE_URL");
-    sqlx::raw_sql(&format!("CREATE SCHEMA {schema}"))
-        .execute(&admin_pool)
-        .await
-        .expect("create schema");
-    let mut url = url::Url::parse(&base).expect("DATABASE_URL is a URL");
-    url.query_pairs_mut()
-        .append_pair("options[search_path]", &schema);
-    let outcome = tokio::spawn(async move { every_profile_passes(url.as_str()).await }).await;
-    sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE"))
-        .execute(&admin_pool)
-        .await
-        .expect("drop schema");
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic.into_panic());
-    }
+    postgres::in_fresh_schema("ssolab_okta", |url| async move {
+        every_profile_passes(&url).await
+    })
+    .await;
 }

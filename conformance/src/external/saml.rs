@@ -375,17 +375,7 @@ impl Target for ExternalSp {
         let checked = match check::post_and_judge(&self.client, prepared, via, post.expected).await
         {
             Ok(checked) => checked,
-            Err(e) => {
-                return Ran {
-                    outcome: Outcome::Error,
-                    got: format!("not reached: {}", e.code()),
-                    evidence: Some(Evidence {
-                        request,
-                        response: String::new(),
-                        diagnosis: e.to_string(),
-                    }),
-                };
-            }
+            Err(e) => return Ran::not_reached(request, &e),
         };
         // mock-idp's verdict holds the SP to ssolab's statuses and codes; a partner's SP is
         // judged by its login rule alone.
