@@ -52,7 +52,7 @@ table { width: 100%; border-collapse: collapse; }
 th, td { padding: .45em .6em; border-bottom: 1px solid var(--line); text-align: left;
   vertical-align: top; }
 th { white-space: nowrap; }
-td { overflow-wrap: anywhere; }
+td { overflow-wrap: break-word; }
 thead th { position: sticky; top: 0; background: Canvas; border-bottom-width: 2px; }
 tbody tr:hover, tbody tr:target { background: var(--alt); }
 .ms { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
