@@ -87,6 +87,9 @@ pub struct InProcess {
     /// What the target is, for reports: `in-process sp (sqlite)`.
     pub description: String,
     teams: tokio::sync::Mutex<HashMap<String, Team>>,
+    /// The browser's HTTP client, made once: building one loads the system's CA store, which
+    /// cost more than the scenario itself. (Deliveries keep their own cookies.)
+    client: reqwest::Client,
     _dir: Option<tempfile::TempDir>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -164,6 +167,8 @@ impl InProcess {
             metadata,
             description: format!("in-process sp ({kind})"),
             teams: tokio::sync::Mutex::new(HashMap::new()),
+            client: mock_idp::post::client()
+                .map_err(|e| InProcessError::Setup(format!("HTTP client: {e}")))?,
             _dir: dir,
             _stop: stop,
         })
@@ -287,13 +292,10 @@ impl Target for InProcess {
     }
 
     async fn run(&self, scenario: &Scenario, n: u64) -> Ran {
-        let client = match mock_idp::post::client() {
-            Ok(client) => client,
-            Err(e) => return Ran::error("no HTTP client", e.to_string()),
-        };
+        let client = &self.client;
         match &scenario.stimulus {
             Stimulus::Post(post) => {
-                deliver::post(&client, &self.saml_target(), post, n, self.clock.now()).await
+                deliver::post(client, &self.saml_target(), post, n, self.clock.now()).await
             }
             Stimulus::Okta { profile, sequence } => {
                 let team = match self.team(&crate::catalogue::teams::scim(*profile)).await {
@@ -313,7 +315,7 @@ impl Target for InProcess {
                 .await
             }
             Stimulus::Script(script) => {
-                crate::script::run(self, &client, &self.saml_target(), script, n).await
+                crate::script::run(self, client, &self.saml_target(), script, n).await
             }
         }
     }
