@@ -205,7 +205,7 @@ pub enum Step {
     },
     /// The metadata URL answers 503 from now on.
     MetadataOutage,
-    /// The SP's clock moves forward (and its metadata refresh runs if due).
+    /// The SP's clock moves forward (a following [`Step::Refresh`] runs what has come due).
     Advance(Duration),
     /// The SP's metadata refresh pass runs at its clock's now; the script's team must be among
     /// the teams it refreshed, or, with `fails_with`, among those that failed with that code
