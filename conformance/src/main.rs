@@ -168,6 +168,9 @@ impl OutputArgs {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
         eprintln!("{summary}");
+        for line in report::not_run_lines(&report.summary) {
+            eprintln!("{line}");
+        }
         eprintln!(
             "{} report written to {}",
             self.format.name(),
@@ -384,9 +387,10 @@ async fn saml(args: SamlArgs) -> ExitCode {
     let report = saml::run(&sp, &scenarios, args.filter, started, &mut |result| {
         progress.finished(result)
     })
-    .await;
+    .await
+    .with_not_run(not_run.counts());
     progress.finish();
-    conclude(&report, &not_run, &args.output)
+    conclude(&report, &args.output)
 }
 
 async fn scim(args: ScimArgs) -> ExitCode {
@@ -412,9 +416,10 @@ async fn scim(args: ScimArgs) -> ExitCode {
     let report = runner::run(&server, &scenarios, args.filter, started, &mut |result| {
         progress.finished(result)
     })
-    .await;
+    .await
+    .with_not_run(not_run.counts());
     progress.finish();
-    conclude(&report, &not_run, &args.output)
+    conclude(&report, &args.output)
 }
 
 fn no_scenarios(filter: Option<String>, not_run: &NotRun) -> ExitCode {
@@ -440,13 +445,11 @@ fn not_started(
     not_run: &NotRun,
     output: &OutputArgs,
 ) -> ExitCode {
-    let report = RunReport::new(target.description(), filter, started, 0, Vec::new());
+    let report = RunReport::new(target.description(), filter, started, 0, Vec::new())
+        .with_not_run(not_run.counts());
     let written = output.emit(&report);
     if written == ExitCode::from(EXIT_BAD_INPUT) {
         return written;
-    }
-    for line in not_run.lines() {
-        eprintln!("{line}");
     }
     bad_input(error.code(), error)
 }
@@ -454,11 +457,8 @@ fn not_started(
 /// Writes the report and says what was not run. A scenario that could not be carried out (the
 /// target went away, a response would not build) makes the run one that could not complete:
 /// exit 2, as for a target unreachable from the start, not 1, "the target got it wrong".
-fn conclude(report: &RunReport, not_run: &NotRun, output: &OutputArgs) -> ExitCode {
+fn conclude(report: &RunReport, output: &OutputArgs) -> ExitCode {
     let written = output.emit(report);
-    for line in not_run.lines() {
-        eprintln!("{line}");
-    }
     if written == ExitCode::from(EXIT_BAD_INPUT) {
         return written;
     }

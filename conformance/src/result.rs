@@ -77,6 +77,17 @@ pub struct Summary {
     pub errors: usize,
     /// Wall time of the whole run, milliseconds.
     pub ms: u64,
+    /// Selected scenarios the target cannot run (a partner's SP cannot be reconfigured by a
+    /// script), counted by reason: not failures, and not in `total`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_run: Vec<NotRun>,
+}
+
+/// Scenarios not run for one reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotRun {
+    pub reason: String,
+    pub count: usize,
 }
 
 /// A whole run: the summary and every scenario, in catalogue order.
@@ -106,9 +117,16 @@ impl RunReport {
                 failed: count(Outcome::Fail),
                 errors: count(Outcome::Error),
                 ms,
+                not_run: Vec::new(),
             },
             scenarios,
         }
+    }
+
+    /// The report, saying which selected scenarios the target could not run and why.
+    pub fn with_not_run(mut self, not_run: Vec<NotRun>) -> RunReport {
+        self.summary.not_run = not_run;
+        self
     }
 
     /// The process exit status the report calls for: 0 when every scenario passed, 1 when any

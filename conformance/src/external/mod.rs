@@ -114,6 +114,17 @@ impl NotRun {
         self.reasons.iter().map(|(_, n)| n).sum()
     }
 
+    /// For the report's summary: each reason with its count, in the order met.
+    pub fn counts(&self) -> Vec<crate::result::NotRun> {
+        self.reasons
+            .iter()
+            .map(|(reason, count)| crate::result::NotRun {
+                reason: (*reason).to_owned(),
+                count: *count,
+            })
+            .collect()
+    }
+
     /// For people: one line for the total, then one per reason; empty when every scenario ran.
     pub fn lines(&self) -> Vec<String> {
         if self.reasons.is_empty() {

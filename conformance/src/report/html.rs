@@ -182,6 +182,9 @@ fn header(report: &RunReport, out: &mut String) {
     if let Some(filter) = &s.filter {
         let _ = writeln!(out, "<dt>filter</dt><dd><code>{}</code></dd>", esc(filter));
     }
+    for line in super::not_run_lines(s) {
+        let _ = writeln!(out, "<dt>not run</dt><dd>{}</dd>", esc(&line));
+    }
     out.push_str("</dl>\n</header>\n");
 }
 

@@ -31,6 +31,9 @@ pub fn render(report: &RunReport) -> String {
     if let Some(filter) = &summary.filter {
         property("filter", filter);
     }
+    for line in super::not_run_lines(summary) {
+        property("not_run", &line);
+    }
     out.push_str("  </properties>\n");
     for result in &report.scenarios {
         testcase(result, &mut out);

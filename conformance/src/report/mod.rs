@@ -93,6 +93,15 @@ pub fn summary_line(summary: &Summary) -> String {
     line
 }
 
+/// `not run (not failures): 14 scripts: …`, one line per reason; none when everything selected ran.
+pub fn not_run_lines(summary: &Summary) -> Vec<String> {
+    summary
+        .not_run
+        .iter()
+        .map(|n| format!("not run (not failures): {} {}", n.count, n.reason))
+        .collect()
+}
+
 /// `1 error`, `2 errors`.
 pub(crate) fn counted(n: usize, noun: &str) -> String {
     if n == 1 {

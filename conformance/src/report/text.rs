@@ -34,6 +34,10 @@ pub fn render(report: &RunReport, color: bool) -> String {
     out.push('\n');
     out.push_str(&one_line(&summary_line(&report.summary)));
     out.push('\n');
+    for line in super::not_run_lines(&report.summary) {
+        out.push_str(&one_line(&line));
+        out.push('\n');
+    }
     out
 }
 
