@@ -30,6 +30,10 @@ pub enum InProcessError {
         "database {url}: {detail} (give a sqlite:// path that can be created, or a reachable postgres:// URL)"
     )]
     Database { url: String, detail: String },
+    #[error(
+        "database {url} already holds {teams} team(s), from an earlier run or another use: the catalogue needs an empty database or schema (or omit --database for a temporary SQLite file)"
+    )]
+    DatabaseNotEmpty { url: String, teams: usize },
     #[error("cannot listen on 127.0.0.1: {0}")]
     Listen(std::io::Error),
     #[error("team {slug}: {detail}")]
@@ -42,6 +46,7 @@ impl InProcessError {
     pub fn code(&self) -> &'static str {
         match self {
             InProcessError::Database { .. } => "database_unreachable",
+            InProcessError::DatabaseNotEmpty { .. } => "database_not_empty",
             InProcessError::Listen(_) => "listen_failed",
             InProcessError::Team { .. } => "team_setup_failed",
             InProcessError::Setup(_) => "setup_failed",
@@ -127,6 +132,16 @@ impl InProcess {
             .migrate()
             .await
             .map_err(|e| database_error(e.to_string()))?;
+        // Scenarios make their teams with fixed slugs; a database that has teams already would
+        // fail half-way, or worse, run against settings nobody chose.
+        let teams = store
+            .list_teams()
+            .await
+            .map_err(|e| database_error(e.to_string()))?
+            .len();
+        if teams > 0 {
+            return Err(InProcessError::DatabaseNotEmpty { url, teams });
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(InProcessError::Listen)?;

@@ -137,3 +137,22 @@ async fn a_scenario_whose_expectation_is_not_met_fails_with_evidence() {
     );
     assert_eq!(report.exit_code(), 1);
 }
+
+/// A database that already holds teams is refused before anything runs: the scenarios' fixed
+/// slugs would collide half-way, or run against settings nobody chose.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_already_holds_teams_is_refused_up_front() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("sp.db").display());
+    let first = InProcess::start(Some(&url), NOW)
+        .await
+        .expect("empty: starts");
+    let scenarios: Vec<Scenario> = conformance::catalogue::all().into_iter().take(1).collect();
+    first.prepare(&scenarios).await.expect("teams");
+    drop(first);
+    let Err(error) = InProcess::start(Some(&url), NOW).await else {
+        panic!("a database with teams was accepted");
+    };
+    assert_eq!(error.code(), "database_not_empty");
+    assert!(error.to_string().contains("omit --database"), "{error}");
+}
