@@ -17,7 +17,8 @@ use super::sql::{self, GROUP_SCHEMA};
 use super::users::{opt_string, respond_no_content};
 use super::{ScimError, Shared, json_body, respond};
 use crate::model::{Group, GroupFields, Id};
-use crate::store::SqlWhere;
+use crate::store::{SqlWhere, Store, StoreError};
+use time::OffsetDateTime;
 
 pub static PATCH_SCHEMA: PatchSchema = PatchSchema {
     uri: GROUP_SCHEMA,
@@ -214,59 +215,30 @@ pub async fn list(
     ))
 }
 
-/// This team's group `id` for [`resource::write_guarded`], with `compute` giving the new
-/// attributes from the current group.
-struct Guarded<'a, F> {
-    state: &'a Shared,
-    team: &'a Id,
-    id: Id,
-    compute: F,
-}
+impl resource::Versioned for Group {
+    const RESOURCE: &'static str = "Group";
+    type Fields = GroupFields;
 
-impl<F> resource::GuardedStore for Guarded<'_, F>
-where
-    F: Fn(&Group) -> Result<GroupFields, ScimError> + Sync,
-{
-    type Item = Group;
-
-    async fn read(&self) -> Result<Option<Group>, ScimError> {
-        self.state
-            .app
-            .store
-            .group(self.team, &self.id)
-            .await
-            .map_err(store_error)
+    fn version(&self) -> i64 {
+        self.version
     }
 
-    async fn write(&self, current: &Group) -> Result<Option<Group>, ScimError> {
-        let fields = (self.compute)(current)?;
-        let now = self.state.app.clock.now();
-        self.state
-            .app
-            .store
-            .update_group(self.team, &self.id, current.version, &fields, now)
-            .await
-            .map_err(store_error)
+    async fn read(store: &Store, team: &Id, id: &Id) -> Result<Option<Self>, StoreError> {
+        store.group(team, id).await
     }
-}
 
-async fn write_with<F>(
-    state: &Shared,
-    team: &Id,
-    id: &str,
-    headers: &HeaderMap,
-    compute: F,
-) -> Result<Group, ScimError>
-where
-    F: Fn(&Group) -> Result<GroupFields, ScimError> + Sync,
-{
-    let guarded = Guarded {
-        state,
-        team,
-        id: Id(id.to_owned()),
-        compute,
-    };
-    resource::write_guarded("Group", id, headers, &guarded).await
+    async fn update(
+        store: &Store,
+        team: &Id,
+        id: &Id,
+        expected_version: i64,
+        fields: &GroupFields,
+        now: OffsetDateTime,
+    ) -> Result<Option<Self>, StoreError> {
+        store
+            .update_group(team, id, expected_version, fields, now)
+            .await
+    }
 }
 
 pub async fn replace(
@@ -279,7 +251,9 @@ pub async fn replace(
     let body = json_body(&headers, body).await?;
     resource::check_put_id(&body, &id)?;
     let fields = fields_from_json(&body)?;
-    let written = write_with(&state, &team.id, &id, &headers, |_| Ok(fields.clone())).await?;
+    let written =
+        resource::write_guarded(&state.app, &team.id, &id, &headers, |_| Ok(fields.clone()))
+            .await?;
     Ok(group_response(
         &state,
         StatusCode::OK,
@@ -297,7 +271,7 @@ pub async fn patch(
 ) -> Result<Response, ScimError> {
     let ops = patch::parse_ops(&json_body(&headers, body).await?)?;
     let base_url = state.app.sp.base_url.clone();
-    let written = write_with(&state, &team.id, &id, &headers, |current| {
+    let written = resource::write_guarded(&state.app, &team.id, &id, &headers, |current| {
         let Value::Object(mut copy) = to_json(current, &base_url, true) else {
             return Err(ScimError::Internal);
         };

@@ -8,6 +8,9 @@ use time::format_description::well_known::Rfc3339;
 
 use super::filter::{Filter, parse_filter};
 use super::{DEFAULT_COUNT, MAX_COUNT, ScimError};
+use crate::model::Id;
+use crate::store::{Store, StoreError};
+use crate::web::AppState;
 
 pub const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 
@@ -62,52 +65,65 @@ pub fn has_if_match(headers: &HeaderMap) -> bool {
 /// How often a PUT or PATCH re-reads after a concurrent write changed the resource.
 pub const WRITE_ATTEMPTS: usize = 20;
 
-/// A stored resource's version (its ETag).
-pub trait Versioned {
+/// A SCIM resource as PUT and PATCH write it: read by id, and updated only over the version it
+/// was read at (its ETag).
+pub trait Versioned: Sized + Send + Sync {
+    /// `User` or `Group`, as errors name it.
+    const RESOURCE: &'static str;
+    /// The attributes a write sets.
+    type Fields: Sync;
     fn version(&self) -> i64;
+    fn read(
+        store: &Store,
+        team: &Id,
+        id: &Id,
+    ) -> impl Future<Output = Result<Option<Self>, StoreError>> + Send;
+    /// `None` when the stored version is no longer `expected_version`.
+    fn update(
+        store: &Store,
+        team: &Id,
+        id: &Id,
+        expected_version: i64,
+        fields: &Self::Fields,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<Self>, StoreError>> + Send;
 }
 
-impl Versioned for crate::model::ScimMember {
-    fn version(&self) -> i64 {
-        self.version
-    }
-}
-
-impl Versioned for crate::model::Group {
-    fn version(&self) -> i64 {
-        self.version
-    }
-}
-
-/// One resource's storage as PUT and PATCH use it.
-pub trait GuardedStore {
-    type Item: Versioned + Send + Sync;
-    /// The current state, if the resource exists.
-    fn read(&self) -> impl Future<Output = Result<Option<Self::Item>, ScimError>> + Send;
-    /// Computes the new state from `current` and writes it guarded by `current`'s version;
-    /// `None` when the version changed meanwhile.
-    fn write(
-        &self,
-        current: &Self::Item,
-    ) -> impl Future<Output = Result<Option<Self::Item>, ScimError>> + Send;
-}
-
-/// The write half of PUT and PATCH: reads the resource, checks `If-Match`, and writes the new
-/// state guarded by the version it read. When a concurrent write got in between, it reads and
-/// computes again, so no update is lost; with `If-Match` that is a 412 instead.
-pub async fn write_guarded<S: GuardedStore + Sync>(
-    resource: &'static str,
+/// The write half of PUT and PATCH: reads the team's resource `id`, checks `If-Match`, and
+/// writes what `compute` makes of it, guarded by the version it read. When a concurrent write
+/// got in between, it reads and computes again, so no update is lost; with `If-Match` that is a
+/// 412 instead.
+pub async fn write_guarded<R: Versioned>(
+    app: &AppState,
+    team: &Id,
     id: &str,
     headers: &HeaderMap,
-    store: &S,
-) -> Result<S::Item, ScimError> {
+    compute: impl Fn(&R) -> Result<R::Fields, ScimError> + Sync,
+) -> Result<R, ScimError> {
+    let resource = R::RESOURCE;
+    let store_error = |e| ScimError::from_store(resource, e);
+    let key = Id(id.to_owned());
     for _ in 0..WRITE_ATTEMPTS {
-        let current = store.read().await?.ok_or_else(|| ScimError::NotFound {
-            resource,
-            id: id.to_owned(),
-        })?;
+        let current = R::read(&app.store, team, &key)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| ScimError::NotFound {
+                resource,
+                id: id.to_owned(),
+            })?;
         if_match(headers, resource, current.version())?;
-        if let Some(written) = store.write(&current).await? {
+        let fields = compute(&current)?;
+        let written = R::update(
+            &app.store,
+            team,
+            &key,
+            current.version(),
+            &fields,
+            app.clock.now(),
+        )
+        .await
+        .map_err(store_error)?;
+        if let Some(written) = written {
             return Ok(written);
         }
         if has_if_match(headers) {

@@ -22,7 +22,8 @@ use super::sql::{self, ENTERPRISE_SCHEMA, USER_SCHEMA};
 use super::{ScimError, Shared, json_body, respond};
 use crate::identity::member_key;
 use crate::model::{Email, EnterpriseUser, Id, Manager, MemberFields, ScimMember};
-use crate::store::SqlWhere;
+use crate::store::{SqlWhere, Store, StoreError};
+use time::OffsetDateTime;
 
 /// Longest string attribute accepted.
 pub const MAX_STRING_CHARS: usize = 1024;
@@ -375,59 +376,30 @@ pub async fn list(
     ))
 }
 
-/// This team's user `id` for [`resource::write_guarded`], with `compute` giving the new
-/// attributes from the current user.
-struct Guarded<'a, F> {
-    state: &'a Shared,
-    team: &'a Id,
-    id: Id,
-    compute: F,
-}
+impl resource::Versioned for ScimMember {
+    const RESOURCE: &'static str = "User";
+    type Fields = MemberFields;
 
-impl<F> resource::GuardedStore for Guarded<'_, F>
-where
-    F: Fn(&ScimMember) -> Result<MemberFields, ScimError> + Sync,
-{
-    type Item = ScimMember;
-
-    async fn read(&self) -> Result<Option<ScimMember>, ScimError> {
-        self.state
-            .app
-            .store
-            .scim_member(self.team, &self.id)
-            .await
-            .map_err(store_error)
+    fn version(&self) -> i64 {
+        self.version
     }
 
-    async fn write(&self, current: &ScimMember) -> Result<Option<ScimMember>, ScimError> {
-        let fields = (self.compute)(current)?;
-        let now = self.state.app.clock.now();
-        self.state
-            .app
-            .store
-            .update_scim_member(self.team, &self.id, current.version, &fields, now)
-            .await
-            .map_err(store_error)
+    async fn read(store: &Store, team: &Id, id: &Id) -> Result<Option<Self>, StoreError> {
+        store.scim_member(team, id).await
     }
-}
 
-async fn write_with<F>(
-    state: &Shared,
-    team: &Id,
-    id: &str,
-    headers: &HeaderMap,
-    compute: F,
-) -> Result<ScimMember, ScimError>
-where
-    F: Fn(&ScimMember) -> Result<MemberFields, ScimError> + Sync,
-{
-    let guarded = Guarded {
-        state,
-        team,
-        id: Id(id.to_owned()),
-        compute,
-    };
-    resource::write_guarded("User", id, headers, &guarded).await
+    async fn update(
+        store: &Store,
+        team: &Id,
+        id: &Id,
+        expected_version: i64,
+        fields: &MemberFields,
+        now: OffsetDateTime,
+    ) -> Result<Option<Self>, StoreError> {
+        store
+            .update_scim_member(team, id, expected_version, fields, now)
+            .await
+    }
 }
 
 pub async fn replace(
@@ -440,7 +412,9 @@ pub async fn replace(
     let body = json_body(&headers, body).await?;
     resource::check_put_id(&body, &id)?;
     let fields = fields_from_json(&body)?;
-    let written = write_with(&state, &team.id, &id, &headers, |_| Ok(fields.clone())).await?;
+    let written =
+        resource::write_guarded(&state.app, &team.id, &id, &headers, |_| Ok(fields.clone()))
+            .await?;
     tracing::info!(team = %team.slug, member = %id, "SCIM user replaced");
     Ok(user_response(
         &state,
@@ -459,7 +433,7 @@ pub async fn patch(
 ) -> Result<Response, ScimError> {
     let ops = patch::parse_ops(&json_body(&headers, body).await?)?;
     let base_url = state.app.sp.base_url.clone();
-    let written = write_with(&state, &team.id, &id, &headers, |current| {
+    let written = resource::write_guarded(&state.app, &team.id, &id, &headers, |current| {
         let Value::Object(mut copy) = to_json(current, &base_url) else {
             return Err(ScimError::Internal);
         };
