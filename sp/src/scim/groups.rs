@@ -239,6 +239,15 @@ impl resource::Versioned for Group {
             .update_group(team, id, expected_version, fields, now)
             .await
     }
+
+    async fn delete(
+        store: &Store,
+        team: &Id,
+        id: &Id,
+        version: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        store.delete_group(team, id, version).await
+    }
 }
 
 pub async fn replace(
@@ -294,38 +303,7 @@ pub async fn delete(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ScimError> {
-    let id = Id(id);
-    // With If-Match the delete is guarded by the version that matched, so a change in between
-    // is a 412, not a deleted newer version.
-    let version = if resource::has_if_match(&headers) {
-        let current = state
-            .app
-            .store
-            .group(&team.id, &id)
-            .await
-            .map_err(store_error)?
-            .ok_or_else(|| not_found(&id.0))?;
-        resource::if_match(&headers, "Group", current.version)?;
-        Some(current.version)
-    } else {
-        None
-    };
-    let deleted = state
-        .app
-        .store
-        .delete_group(&team.id, &id, version)
-        .await
-        .map_err(store_error)?;
-    match (deleted, version) {
-        (true, _) => {}
-        (false, None) => return Err(not_found(&id.0)),
-        (false, Some(v)) => {
-            return Err(ScimError::PreconditionFailed {
-                resource: "Group",
-                expected: resource::etag(v),
-            });
-        }
-    }
+    resource::delete_guarded::<Group>(&state.app, &team.id, &id, &headers).await?;
     tracing::info!(team = %team.slug, group = %id, "SCIM group deleted");
     Ok(respond_no_content())
 }

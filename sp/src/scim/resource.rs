@@ -87,6 +87,13 @@ pub trait Versioned: Sized + Send + Sync {
         fields: &Self::Fields,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Option<Self>, StoreError>> + Send;
+    /// Deletes the resource (only at `version` when given); whether a row went.
+    fn delete(
+        store: &Store,
+        team: &Id,
+        id: &Id,
+        version: Option<i64>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// The write half of PUT and PATCH: reads the team's resource `id`, checks `If-Match`, and
@@ -139,6 +146,44 @@ pub async fn write_guarded<R: Versioned>(
         "SCIM write gave up after {WRITE_ATTEMPTS} concurrent changes"
     );
     Err(ScimError::Internal)
+}
+
+/// DELETE of the team's resource `id`. With `If-Match` the delete is guarded by the version that
+/// matched, so a change in between is a 412, not a deleted newer version.
+pub async fn delete_guarded<R: Versioned>(
+    app: &AppState,
+    team: &Id,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<(), ScimError> {
+    let resource = R::RESOURCE;
+    let store_error = |e| ScimError::from_store(resource, e);
+    let not_found = || ScimError::NotFound {
+        resource,
+        id: id.to_owned(),
+    };
+    let key = Id(id.to_owned());
+    let version = if has_if_match(headers) {
+        let current = R::read(&app.store, team, &key)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(not_found)?;
+        if_match(headers, resource, current.version())?;
+        Some(current.version())
+    } else {
+        None
+    };
+    let deleted = R::delete(&app.store, team, &key, version)
+        .await
+        .map_err(store_error)?;
+    match (deleted, version) {
+        (true, _) => Ok(()),
+        (false, None) => Err(not_found()),
+        (false, Some(v)) => Err(ScimError::PreconditionFailed {
+            resource,
+            expected: etag(v),
+        }),
+    }
 }
 
 /// A PUT body's `id`: Okta sends the whole object back, so the resource's own id is ignored,
