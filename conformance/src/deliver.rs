@@ -5,8 +5,9 @@
 
 use crate::result::{Evidence, Outcome};
 use crate::scenario::{Post, Response};
-use mock_idp::check;
+use mock_idp::check::{self, Checked};
 use mock_idp::expect::Expected;
+use mock_idp::post::Delivery;
 use mock_idp::server::shape::{self, Prepared};
 use mock_okta::{Profile, Render, Sequence};
 use time::OffsetDateTime;
@@ -114,44 +115,64 @@ pub async fn post_expecting(
     n: u64,
     now: OffsetDateTime,
 ) -> Ran {
-    let prepared = match prepare(response, target, n, now) {
-        Ok(prepared) => prepared,
-        Err(e) => return Ran::error("the response could not be built", e.to_string()),
+    let (request, checked) = match send(client, target, response, via, expected, n, now).await {
+        Ok(sent) => sent,
+        Err(ran) => return ran,
     };
+    let got = checked
+        .verdict
+        .got
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", then ");
+    let outcome = if checked.verdict.agree {
+        Outcome::Pass
+    } else {
+        Outcome::Fail
+    };
+    let evidence = (outcome != Outcome::Pass).then(|| Evidence {
+        request,
+        response: transcripts(&checked.deliveries),
+        diagnosis: checked.verdict.report(),
+    });
+    Ran {
+        outcome,
+        got,
+        evidence,
+    }
+}
+
+/// Builds `response` for `target` and delivers it as a browser does (through `via`, or the
+/// fault's own redirect), as often as its fault says: the request as evidence text and what
+/// came back, judged by mock-idp against `expected`; or, when it could not be built or
+/// delivered, the scenario's error.
+pub async fn send(
+    client: &reqwest::Client,
+    target: &SamlTarget,
+    response: &Response,
+    via: Option<mock_idp::post::Redirect>,
+    expected: Expected,
+    n: u64,
+    now: OffsetDateTime,
+) -> Result<(String, Checked), Ran> {
+    let prepared = prepare(response, target, n, now)
+        .map_err(|e| Ran::error("the response could not be built", e.to_string()))?;
     let via = check::redirect_for(&prepared, via);
     let request = request_text(&prepared);
     match check::post_and_judge(client, prepared, via, expected).await {
-        Err(e) => Ran::not_reached(request, &e),
-        Ok(checked) => {
-            let got = checked
-                .verdict
-                .got
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", then ");
-            let outcome = if checked.verdict.agree {
-                Outcome::Pass
-            } else {
-                Outcome::Fail
-            };
-            let evidence = (outcome != Outcome::Pass).then(|| Evidence {
-                request,
-                response: checked
-                    .deliveries
-                    .iter()
-                    .map(mock_idp::post::Delivery::transcript)
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-                diagnosis: checked.verdict.report(),
-            });
-            Ran {
-                outcome,
-                got,
-                evidence,
-            }
-        }
+        Ok(checked) => Ok((request, checked)),
+        Err(e) => Err(Ran::not_reached(request, &e)),
     }
+}
+
+/// Every post's hops and final body, as evidence for people.
+pub fn transcripts(deliveries: &[Delivery]) -> String {
+    deliveries
+        .iter()
+        .map(Delivery::transcript)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The request a browser makes with `prepared`, as evidence for people: method, Reply URL and

@@ -384,7 +384,7 @@ async fn saml(args: SamlArgs) -> ExitCode {
     }
     let progress = args.output.progress();
     progress.start(scenarios.len());
-    let report = saml::run(&sp, &scenarios, args.filter, started, &mut |result| {
+    let report = runner::run(&sp, &scenarios, args.filter, started, &mut |result| {
         progress.finished(result)
     })
     .await

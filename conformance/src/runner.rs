@@ -16,6 +16,10 @@ pub const CONCURRENCY: usize = 6;
 pub trait Target: Sync {
     /// For reports: `in-process sp (sqlite)`, `https://partner.example/acs`.
     fn description(&self) -> String;
+    /// What a correct target does with `scenario`, in the words of the report.
+    fn expected(&self, scenario: &Scenario) -> String {
+        scenario.expected()
+    }
     /// Runs `scenario`; `n` is its position in the catalogue, unique within a run.
     fn run<'a>(&'a self, scenario: &'a Scenario, n: u64) -> impl Future<Output = Ran> + Send + 'a;
 }
@@ -118,7 +122,7 @@ async fn run_one<T: Target>(target: &T, scenario: &Scenario, n: usize) -> Scenar
         area: scenario.area().to_owned(),
         source: scenario.source.clone(),
         outcome: ran.outcome,
-        expected: scenario.expected(),
+        expected: target.expected(scenario),
         got: ran.got,
         ms: started.elapsed().as_millis() as u64,
         evidence: ran.evidence.filter(|_| ran.outcome != Outcome::Pass),

@@ -227,6 +227,19 @@ async fn saml_against_sp_configured_with_the_printed_metadata_passes_and_runs_ag
     for id in ["saml.xsw.xsw1", "saml.protocol.replay", "saml.preset.entra"] {
         assert!(ids.contains(&id), "{id} ran: {ids:?}");
     }
+    // A partner is judged by a login or a refusal, and the report says so.
+    let expected = |id: &str| {
+        report["scenarios"]
+            .as_array()
+            .and_then(|all| all.iter().find(|s| s["id"] == id))
+            .and_then(|s| s["expected"].as_str())
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        expected("saml.protocol.replay").as_deref(),
+        Some("logged in, then refused (ssolab's sp: replayed_assertion)")
+    );
+    assert_eq!(expected("saml.preset.entra").as_deref(), Some("logged in"));
     // What a partner's SP cannot be given is counted by reason in the report, not failed.
     let not_run = report["summary"]["not_run"].as_array().expect("not_run");
     assert!(

@@ -28,10 +28,9 @@ use super::{ExternalError, NotRun, error_chain, http_url};
 use crate::catalogue::teams;
 use crate::deliver::{self, Ran, SamlTarget};
 use crate::inprocess::IDP_SSO_URL;
-use crate::result::{Evidence, Outcome, RunReport, ScenarioResult};
-use crate::runner::{self, Target};
+use crate::result::{Evidence, Outcome};
+use crate::runner::Target;
 use crate::scenario::{Post, Scenario, Stimulus};
-use mock_idp::check;
 use mock_idp::expect::{CODE_HEADER, Expected};
 use mock_idp::faults::Transform;
 use mock_idp::keys::{KeyRole, KeyType};
@@ -39,7 +38,6 @@ use mock_idp::metadata::Published;
 use mock_idp::post::Delivery;
 use mock_idp::spec::{EncryptTo, HttpMethod};
 use openssl::hash::MessageDigest;
-use std::collections::HashMap;
 use std::fmt;
 use time::OffsetDateTime;
 
@@ -233,8 +231,9 @@ impl ExternalSp {
             })
     }
 
-    /// What the partner's SP must answer to `scenario`, in the words of its report.
-    pub fn expected(&self, scenario: &Scenario) -> String {
+    /// What the partner's SP must answer to `scenario`: a login, or a refusal of any kind, not
+    /// ssolab's own statuses and codes.
+    fn expectation(scenario: &Scenario) -> String {
         let Stimulus::Post(post) = &scenario.stimulus else {
             return scenario.expected();
         };
@@ -266,35 +265,6 @@ impl ExternalSp {
             .join(", then ");
         (agree, got)
     }
-}
-
-/// Runs `scenarios` (from [`portable`]) against `sp`: [`runner::run`] with each result's
-/// `expected` in the words the partner is judged by (a login, or a refusal of any kind) instead
-/// of ssolab's own statuses and codes, in the report and in `on_result` alike.
-pub async fn run(
-    sp: &ExternalSp,
-    scenarios: &[Scenario],
-    filter: Option<String>,
-    started: String,
-    on_result: &mut (dyn FnMut(&ScenarioResult) + Send),
-) -> RunReport {
-    let expected: HashMap<&str, String> = scenarios
-        .iter()
-        .map(|s| (s.id.as_str(), sp.expected(s)))
-        .collect();
-    let reword = |result: &mut ScenarioResult| {
-        if let Some(text) = expected.get(result.id.as_str()) {
-            result.expected.clone_from(text);
-        }
-    };
-    let mut report = runner::run(sp, scenarios, filter, started, &mut |result| {
-        let mut result = result.clone();
-        reword(&mut result);
-        on_result(&result);
-    })
-    .await;
-    report.scenarios.iter_mut().for_each(reword);
-    report
 }
 
 /// What the partner's SP did with one delivery.
@@ -351,6 +321,10 @@ impl fmt::Display for Answer {
 }
 
 impl Target for ExternalSp {
+    fn expected(&self, scenario: &Scenario) -> String {
+        Self::expectation(scenario)
+    }
+
     fn description(&self) -> String {
         format!(
             "SP at {} (entity ID {}; logged in = {})",
@@ -365,17 +339,19 @@ impl Target for ExternalSp {
                 "only single responses run against a partner's SP; select scenarios with external::saml::portable",
             );
         };
-        let now = OffsetDateTime::now_utc();
-        let prepared = match deliver::prepare(&post.response, &self.target, self.id_base + n, now) {
-            Ok(prepared) => prepared,
-            Err(e) => return Ran::error("the response could not be built", e.to_string()),
-        };
-        let via = check::redirect_for(&prepared, post.via);
-        let request = deliver::request_text(&prepared);
-        let checked = match check::post_and_judge(&self.client, prepared, via, post.expected).await
-        {
-            Ok(checked) => checked,
-            Err(e) => return Ran::not_reached(request, &e),
+        let sent = deliver::send(
+            &self.client,
+            &self.target,
+            &post.response,
+            post.via,
+            post.expected,
+            self.id_base + n,
+            OffsetDateTime::now_utc(),
+        )
+        .await;
+        let (request, checked) = match sent {
+            Ok(sent) => sent,
+            Err(ran) => return ran,
         };
         // mock-idp's verdict holds the SP to ssolab's statuses and codes; a partner's SP is
         // judged by its login rule alone.
@@ -383,15 +359,10 @@ impl Target for ExternalSp {
         let outcome = if agree { Outcome::Pass } else { Outcome::Fail };
         let evidence = (!agree).then(|| Evidence {
             request,
-            response: checked
-                .deliveries
-                .iter()
-                .map(Delivery::transcript)
-                .collect::<Vec<_>>()
-                .join("\n"),
+            response: deliver::transcripts(&checked.deliveries),
             diagnosis: format!(
                 "expected: {}\ngot:      {got}\nlogged in means: {}\n",
-                self.expected(scenario),
+                Self::expectation(scenario),
                 self.rule
             ),
         });
