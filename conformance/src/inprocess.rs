@@ -150,7 +150,9 @@ impl InProcess {
         let mut config = SpConfig::qualified();
         config.base_url = base_url.clone();
         config.entity_id = ENTITY_ID.to_owned();
-        config.decryption_key = Some(sp_key()?);
+        let (key, _) =
+            fixture_sp_key().map_err(|e| InProcessError::Setup(format!("SP key: {e}")))?;
+        config.decryption_key = Some(key);
         let acs = config.acs_url();
         // The teams' dynamic metadata is served on loopback, which the SP refuses by default.
         let fetcher = MetadataFetcher::new(FetchLimits {
@@ -272,13 +274,23 @@ pub fn sso_form(setup: &TeamSetup, metadata: MetadataSource) -> SsoForm {
     }
 }
 
-/// The SP's decryption key from `fixtures/` (the mock IdP encrypts to its certificate).
-fn sp_key() -> Result<xmldsig::PrivateKey, InProcessError> {
-    let path = mock_idp::keys::keys_dir().join("sp-rsa.key");
-    let pem = std::fs::read(&path)
-        .map_err(|e| InProcessError::Setup(format!("SP key {}: {e}", path.display())))?;
-    xmldsig::PrivateKey::from_pem(&pem, None)
-        .map_err(|e| InProcessError::Setup(format!("SP key {}: {e}", path.display())))
+/// The SP's key pair from `fixtures/` (the mock IdP encrypts to its certificate): the
+/// decryption key, and the certificate as base64 DER for the SP's metadata.
+pub fn fixture_sp_key() -> Result<(xmldsig::PrivateKey, String), String> {
+    let dir = mock_idp::keys::keys_dir();
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let key = xmldsig::PrivateKey::from_pem(&read("sp-rsa.key")?, Some(&read("sp-rsa.crt")?))
+        .map_err(|e| e.to_string())?;
+    let certificate = key
+        .certificate()
+        .map(|c| c.to_base64())
+        .transpose()
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "sp-rsa.key came without its certificate".to_owned())?;
+    Ok((key, certificate))
 }
 
 impl InProcess {

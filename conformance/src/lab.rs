@@ -419,19 +419,7 @@ async fn bind(
 /// The SP as `sp serve --base-url http://127.0.0.1:PORT --sp-key … --sp-cert …` configures it:
 /// with the fixtures' SP key, so that the mock's encrypting presets and faults log in too.
 fn sp_config(urls: &LabUrls) -> Result<(SpConfig, String), LabError> {
-    let dir = mock_idp::keys::keys_dir();
-    let read = |name: &str| {
-        let path = dir.join(name);
-        std::fs::read(&path).map_err(|e| LabError::SpKey(format!("{}: {e}", path.display())))
-    };
-    let key = xmldsig::PrivateKey::from_pem(&read("sp-rsa.key")?, Some(&read("sp-rsa.crt")?))
-        .map_err(|e| LabError::SpKey(e.to_string()))?;
-    let certificate = key
-        .certificate()
-        .map(|c| c.to_base64())
-        .transpose()
-        .map_err(|e| LabError::SpKey(e.to_string()))?
-        .ok_or_else(|| LabError::SpKey("sp-rsa.key came without its certificate".to_owned()))?;
+    let (key, certificate) = crate::inprocess::fixture_sp_key().map_err(LabError::SpKey)?;
     let mut config = SpConfig::qualified();
     config.base_url = urls.sp_base.clone();
     config.decryption_key = Some(key);
