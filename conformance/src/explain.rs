@@ -43,7 +43,9 @@ use std::path::{Path, PathBuf};
 use sp::config::{ACS_PATH, SpConfig};
 use sp::model::{Id, MemberKey, MetadataSource, Plan, Provisioning, SsoSettings, Team};
 use sp::saml::fetch::{FetchError, FetchLimits, MetadataFetcher};
-use sp::saml::metadata::{IdpMetadata, MetadataError, check_static, parse_metadata};
+use sp::saml::metadata::{
+    IdpMetadata, MAX_METADATA_BYTES, MetadataError, check_static, parse_metadata,
+};
 use sp::saml::validate::{self, TeamSso};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -152,14 +154,10 @@ pub enum ExplainError {
         path: PathBuf,
         source: io::Error,
     },
-    #[error(
-        "--response {}: {size} bytes, more than a SAMLResponse form the ACS reads ({limit} \
-         bytes); save only the SAMLResponse field of the POST to the ACS",
-        path.display()
-    )]
-    ResponseTooLarge {
+    #[error("{flag} {}: more than {limit} bytes; {}", path.display(), too_large_hint(flag))]
+    TooLarge {
+        flag: &'static str,
         path: PathBuf,
-        size: u64,
         limit: u64,
     },
     #[error("--response {}: {reason}", path.display())]
@@ -189,7 +187,11 @@ impl ExplainError {
     pub fn code(&self) -> &'static str {
         match self {
             ExplainError::Unreadable { .. } => "file_unreadable",
-            ExplainError::ResponseTooLarge { .. } => "response_too_large",
+            ExplainError::TooLarge { flag, .. } => match *flag {
+                "--response" => "response_too_large",
+                "--metadata" => "metadata_too_large",
+                _ => "file_too_large",
+            },
             ExplainError::NotSaml { .. } => "response_not_saml",
             // The SP's own codes for the same refusal of the same document.
             ExplainError::Metadata { error, .. } => error.code(),
@@ -198,6 +200,43 @@ impl ExplainError {
             ExplainError::Output(_) => "output_failed",
         }
     }
+}
+
+/// A PEM private key with its certificate chain fits many times over.
+const KEY_FILE_CAP: u64 = 256 * 1024;
+
+fn too_large_hint(flag: &str) -> &'static str {
+    match flag {
+        "--response" => {
+            "more than a SAMLResponse form the ACS reads; save only the SAMLResponse field of the POST to the ACS"
+        }
+        "--metadata" => {
+            "more than the SP accepts as metadata; give the IdP's own metadata document"
+        }
+        _ => "give the PEM file of the key alone",
+    }
+}
+
+/// At most `limit` bytes of `path`, for `flag`; a longer file is refused without reading the
+/// rest. The size on disk is not trusted: a device (`/dev/zero`) or a file still growing has
+/// none worth believing.
+fn read_capped(path: &Path, flag: &'static str, limit: u64) -> Result<Vec<u8>, ExplainError> {
+    let unreadable = |source| ExplainError::Unreadable {
+        flag,
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut io::Read::take(file, limit + 1), &mut bytes).map_err(unreadable)?;
+    if bytes.len() as u64 > limit {
+        return Err(ExplainError::TooLarge {
+            flag,
+            path: path.to_owned(),
+            limit,
+        });
+    }
+    Ok(bytes)
 }
 
 fn fetch_failed(error: FetchError) -> ExplainError {
@@ -267,11 +306,7 @@ fn sp_config(args: &ExplainArgs) -> Result<SpConfig, ExplainError> {
         sp.acs_path = acs_path.to_owned();
     }
     if let Some(path) = &args.decryption_key {
-        let pem = std::fs::read(path).map_err(|source| ExplainError::Unreadable {
-            flag: "--decryption-key",
-            path: path.clone(),
-            source,
-        })?;
+        let pem = read_capped(path, "--decryption-key", KEY_FILE_CAP)?;
         let key =
             PrivateKey::from_pem(&pem, None).map_err(|reason| ExplainError::DecryptionKey {
                 path: path.clone(),
@@ -293,23 +328,9 @@ fn split_acs(acs: &str) -> (&str, &str) {
 }
 
 fn read_response(path: &Path, sp: &SpConfig) -> Result<Captured, ExplainError> {
-    let unreadable = |source| ExplainError::Unreadable {
-        flag: "--response",
-        path: path.to_owned(),
-        source,
-    };
     // Whatever shape the capture has, it is no larger than the form the ACS would read, plus
     // room for the other fields of a saved form body or curl line.
-    let limit = sp.form_body_cap() as u64 * 2;
-    let size = std::fs::metadata(path).map_err(unreadable)?.len();
-    if size > limit {
-        return Err(ExplainError::ResponseTooLarge {
-            path: path.to_owned(),
-            size,
-            limit,
-        });
-    }
-    let bytes = std::fs::read(path).map_err(unreadable)?;
+    let bytes = read_capped(path, "--response", sp.form_body_cap() as u64 * 2)?;
     let text = String::from_utf8(bytes).map_err(|_| ExplainError::NotSaml {
         path: path.to_owned(),
         reason: NotSaml::NotText,
@@ -332,10 +353,13 @@ async fn load_metadata(args: &ExplainArgs, now: OffsetDateTime) -> Result<Metada
         .map_err(fetch_failed)?;
         fetcher.fetch(&source).await.map_err(fetch_failed)?
     } else {
-        std::fs::read_to_string(&source).map_err(|e| ExplainError::Unreadable {
+        let path = PathBuf::from(&source);
+        // The cap a metadata URL is fetched under: the SP takes no larger document either way.
+        let bytes = read_capped(&path, "--metadata", MAX_METADATA_BYTES as u64)?;
+        String::from_utf8(bytes).map_err(|e| ExplainError::Unreadable {
             flag: "--metadata",
-            path: PathBuf::from(&source),
-            source: e,
+            path,
+            source: io::Error::new(io::ErrorKind::InvalidData, e.utf8_error()),
         })?
     };
     let refused = |error| ExplainError::Metadata {

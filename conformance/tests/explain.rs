@@ -346,6 +346,62 @@ fn metadata_that_does_not_parse_is_one_error_line_and_exit_2() {
     assert!(err.contains("paste the IdP's metadata"), "{err}");
 }
 
+/// Files past their caps are refused without being read to the end: a response larger than any
+/// form the ACS reads, metadata larger than the SP takes, and a device that never ends
+/// (`/dev/zero` has no size on disk to check first).
+#[test]
+fn oversized_and_endless_files_are_refused_with_their_cap() {
+    let lab = Lab::new();
+    lab.write("response.b64", &valid());
+    lab.write("huge.b64", &"A".repeat(3 * 1024 * 1024));
+    let err = assert_bad_input(&lab.explain("huge.b64", &[]), "response_too_large");
+    assert!(err.contains("save only the SAMLResponse field"), "{err}");
+    let padded = format!("{}{}", " ".repeat(1024 * 1024), response_xml());
+    lab.write("metadata.xml", &padded);
+    let err = assert_bad_input(&lab.explain("response.b64", &[]), "metadata_too_large");
+    assert!(err.contains("--metadata "), "names the field: {err}");
+    if Path::new("/dev/zero").exists() {
+        let endless = conformance(&[
+            "explain".to_owned(),
+            "--metadata".to_owned(),
+            "/dev/zero".to_owned(),
+            "--response".to_owned(),
+            lab.path("response.b64").display().to_string(),
+        ]);
+        assert_bad_input(&endless, "metadata_too_large");
+        let mut args = vec!["explain", "--metadata"];
+        let md = lab.write(
+            "md.xml",
+            &metadata::render(
+                ISSUER,
+                "https://idp.example.com/sso",
+                Published::Current,
+                KeyType::Rsa,
+            )
+            .expect("metadata"),
+        );
+        let md = md.display().to_string();
+        let response = lab.path("response.b64").display().to_string();
+        args.extend([
+            md.as_str(),
+            "--response",
+            response.as_str(),
+            "--decryption-key",
+            "/dev/zero",
+        ]);
+        let key = conformance(&args.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+        assert_bad_input(&key, "file_too_large");
+        let response = conformance(&[
+            "explain".to_owned(),
+            "--metadata".to_owned(),
+            md,
+            "--response".to_owned(),
+            "/dev/zero".to_owned(),
+        ]);
+        assert_bad_input(&response, "response_too_large");
+    }
+}
+
 /// A SAML response where metadata belongs.
 fn response_xml() -> String {
     mock_idp::build::build(&ResponseSpec::valid(ISSUER), NOW)
